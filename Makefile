@@ -1,0 +1,140 @@
+# blockwatch: find goroutines and threads that wait forever, from outside.
+#
+#   make            build ./blockwatch
+#   make demo       install what is needed, build, run on a bundled leaking target
+#   make check      install what is needed, build, run every test (unit + integration)
+#   make unit       cmocka unit tests only (no root), under ASan + UBSan
+#   make integration  root-only tests against real processes
+#   make install    PREFIX=/usr/local DESTDIR=
+#   V=1             show the commands
+
+OUTPUT    := build
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CC        ?= gcc
+ARCH      := x86
+PREFIX    ?= /usr/local
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+PKGS      := libbpf libelf libdw zlib libmicrohttpd json-c ncursesw
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARNINGS  := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CFLAGS    ?= -g -O2
+ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
+	-DBW_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(PKG_CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Iinclude -Ivmlinux/$(ARCH) -Ibpf
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(BPF_SRCS:bpf/%.bpf.c=$(OUTPUT)/bpf/%.bpf.o)
+SKELS     := $(BPF_SRCS:bpf/%.bpf.c=$(OUTPUT)/%.skel.h)
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(USER_SRCS:user/%.c=$(OUTPUT)/user/%.o)
+LIB_OBJS  := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+SAN_OBJS  := $(LIB_OBJS:$(OUTPUT)/user/%.o=$(OUTPUT)/san/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/unit/%)
+
+.DELETE_ON_ERROR:
+.PHONY: all deps demo check unit integration format format-check headers-check \
+	fuzz bench install clean
+
+all: blockwatch
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+# ---- BPF: object, linked object (no DWARF), skeleton ----
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen object $(OUTPUT)/bpf/$*.linked.o $<
+	$(Q)$(BPFTOOL) gen skeleton $(OUTPUT)/bpf/$*.linked.o name $* > $@
+
+# ---- userspace ----
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/libblockwatch.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+blockwatch: $(OUTPUT)/user/main.o $(OUTPUT)/libblockwatch.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+# The same modules under AddressSanitizer + UBSan, for unit tests and
+# for the sanitized integration run (blockwatch-san).
+$(OUTPUT)/san/%.o: user/%.c | $(OUTPUT)/san $(SKELS)
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/libblockwatch-san.a: $(SAN_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/blockwatch-san: $(OUTPUT)/san/main.o $(OUTPUT)/libblockwatch-san.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+$(OUTPUT)/unit/%: tests/unit/%.c $(OUTPUT)/libblockwatch-san.a | $(OUTPUT)/unit
+	$(call msg,UNIT,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -Itests/unit $< \
+		$(OUTPUT)/libblockwatch-san.a $(PKG_LIBS) -lcmocka -lm -o $@
+
+$(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/san $(OUTPUT)/unit:
+	$(Q)mkdir -p $@
+
+# ---- tests ----
+unit: $(UNIT_BINS)
+	$(Q)scripts/run-unit.sh $(UNIT_BINS)
+
+integration: blockwatch $(OUTPUT)/blockwatch-san
+	$(Q)tests/integration/run.sh
+
+headers-check:
+	$(Q)for h in include/blockwatch/*.h user/*.h; do \
+		printf '#include "%s"\n' "$${h#*/}" | $(CC) $(ALL_CFLAGS) -Iinclude -Iuser \
+			-fsyntax-only -x c - || { echo "header does not compile alone: $$h"; exit 1; }; \
+	done
+
+FORMAT_SRCS = $(wildcard user/*.c user/*.h include/blockwatch/*.h bpf/*.c bpf/*.h \
+	tests/unit/*.c tests/targets/*.c tests/fuzz/*.c)
+
+format:
+	$(Q)clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS)
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory format-check
+	$(Q)$(MAKE) --no-print-directory all headers-check
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+install: blockwatch
+	install -D -m 0755 blockwatch $(DESTDIR)$(PREFIX)/sbin/blockwatch
+
+clean:
+	$(Q)rm -rf $(OUTPUT) blockwatch
+
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/san/*.d $(OUTPUT)/unit/*.d)

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Go binaries, read from their ELF file: is it Go, which Go version built it,
+ * and the pcln table (.gopclntab) that maps every PC to function, file and
+ * line. The pcln table survives `-ldflags='-s -w'`, so stripped binaries
+ * symbolize like unstripped ones.
+ *
+ * Formats: magic 0xfffffffa (Go 1.16-1.17), 0xfffffff0 (1.18-1.19),
+ * 0xfffffff1 (1.20+). From Go 1.26 pcHeader.textStart is 0 and the text start
+ * comes from runtime.moduledata (section .go.module); earlier versions keep
+ * moduledata in .noptrdata/.data, found by its pointer to the pcln table.
+ *
+ * Everything in the file is untrusted: every offset is bounds-checked.
+ * All addresses are link-time virtual addresses (add the load bias for PIE).
+ */
+#ifndef BW_GOPCLNTAB_H
+#define BW_GOPCLNTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bw_gobin;
+
+struct bw_go_version {
+	int major; /* 1 */
+	int minor; /* 19 */
+	int patch; /* 8, or 0 */
+};
+
+/* Open an ELF file; NULL and errno = ENOEXEC if it is not a Go binary. */
+struct bw_gobin *bw_gobin__open(const char *path);
+/* The same from a memory buffer (fuzzing, tests); the buffer must outlive the object. */
+struct bw_gobin *bw_gobin__open_mem(const void *data, size_t size);
+void bw_gobin__free(struct bw_gobin *gb);
+
+/* Go version ("go1.19.8"), from .go.buildinfo or the runtime.buildVersion string. */
+int bw_gobin__version(const struct bw_gobin *gb, struct bw_go_version *out);
+const char *bw_gobin__version_string(const struct bw_gobin *gb);
+/* pcln magic found, e.g. 0xfffffff1 */
+uint32_t bw_gobin__pcln_magic(const struct bw_gobin *gb);
+int bw_gobin__has_symtab(const struct bw_gobin *gb);
+int bw_gobin__has_dwarf(const struct bw_gobin *gb);
+
+struct bw_go_func {
+	uint64_t entry;	  /* link-time address of the function's first instruction */
+	uint64_t end;	  /* one past its last instruction */
+	const char *name; /* owned by gb */
+};
+
+/* Function holding pc. Returns 0 or -ENOENT. */
+int bw_gobin__func_at(const struct bw_gobin *gb, uint64_t pc, struct bw_go_func *out);
+/* File and line of pc (file owned by gb). Returns 0 or -ENOENT. */
+int bw_gobin__line_at(const struct bw_gobin *gb, uint64_t pc, const char **file, int *line);
+/* Function by exact name ("runtime.gopark"). Returns 0 or -ENOENT. */
+int bw_gobin__func_by_name(const struct bw_gobin *gb, const char *name, struct bw_go_func *out);
+/* Number of functions in the pcln table. */
+size_t bw_gobin__func_count(const struct bw_gobin *gb);
+
+/* Address of a data symbol by name, from .symtab when present (0 if unknown). */
+uint64_t bw_gobin__symbol(const struct bw_gobin *gb, const char *name);
+
+/* Link-time address -> file offset via PT_LOAD (for uprobes by offset). */
+int bw_gobin__vaddr_to_offset(const struct bw_gobin *gb, uint64_t vaddr, uint64_t *off);
+/* Read bytes at a link-time address from the file image (for prologue decoding). */
+int bw_gobin__read(const struct bw_gobin *gb, uint64_t vaddr, void *buf, size_t len);
+
+#endif /* BW_GOPCLNTAB_H */

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+
+#include "stacks.h"
+
+uint64_t bw_stack_hash(const uint64_t *frames, int n, uint64_t seed)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+
+	for (int i = 0; i < n; i++) {
+		uint64_t v = frames[i];
+
+		for (int b = 0; b < 8; b++) {
+			h ^= (v >> (b * 8)) & 0xff;
+			h *= 0x100000001b3ULL;
+		}
+	}
+	return h;
+}
+
+/*
+ * A frame record is [saved bp][return address]. A sane chain grows toward
+ * higher addresses; anything else ends the walk (torn or foreign memory).
+ */
+int bw_unwind_fp(const struct bw_unwinder *uw, uint64_t ip, uint64_t bp, uint64_t *frames, int max)
+{
+	int n = 0;
+
+	if (!ip || max <= 0)
+		return 0;
+	frames[n++] = ip;
+	while (n < max && bp && !(bp & 7)) {
+		uint64_t rec[2];
+
+		if (uw->read(uw->ctx, bp, rec, sizeof(rec)))
+			break;
+		if (!rec[1])
+			break;
+		frames[n++] = rec[1];
+		if (rec[0] <= bp)
+			break;
+		bp = rec[0];
+	}
+	return n;
+}
+
+/*
+ * Scan the words between sp and the first frame record for return
+ * addresses: code without frame pointers (libc) leaves its callers' return
+ * addresses there, and the first frame-pointer hop would skip them.
+ */
+static int scan_gap(const struct bw_unwinder *uw, uint64_t sp, uint64_t bp, uint64_t *frames,
+		    int max)
+{
+	uint64_t buf[64], end = bp;
+	int n = 0;
+
+	if (!uw->is_return || !sp || bp <= sp)
+		return 0;
+	if (end - sp > uw->scan_limit)
+		end = sp + uw->scan_limit;
+	for (uint64_t addr = sp; addr < end && n < max;) {
+		size_t words = (end - addr) / 8;
+
+		if (words > 64)
+			words = 64;
+		if (!words || uw->read(uw->ctx, addr, buf, words * 8))
+			break;
+		for (size_t i = 0; i < words && n < max; i++)
+			if (uw->is_return(uw->ctx, buf[i]))
+				frames[n++] = buf[i];
+		addr += words * 8;
+	}
+	return n;
+}
+
+int bw_unwind(const struct bw_unwinder *uw, const struct bw_unwind_regs *regs, uint64_t *frames,
+	      int max)
+{
+	int n = 0;
+
+	if (!regs->ip || max <= 0)
+		return 0;
+	frames[n++] = regs->ip;
+	n += scan_gap(uw, regs->sp, regs->bp, frames + n, max - n);
+	if (n < max) {
+		/* the frame-pointer chain from bp, without repeating ip */
+		uint64_t tail[BW_MAX_STACK_DEPTH];
+		int limit = max - n + 1, m;
+
+		if (limit > BW_MAX_STACK_DEPTH)
+			limit = BW_MAX_STACK_DEPTH;
+		m = bw_unwind_fp(uw, regs->ip, regs->bp, tail, limit);
+		for (int i = 1; i < m && n < max; i++)
+			frames[n++] = tail[i];
+	}
+	return n;
+}
