@@ -140,6 +140,46 @@ static struct bw_frame_name *name_frames(struct bw_agg *agg, pid_t pid, const ui
 	return names;
 }
 
+static bool is_runtime_function(const char *f)
+{
+	static const char *const prefixes[] = { "runtime.",	   "internal/",	     "sync.",
+						"net.(*pollDesc)", "internal/poll.", "time.Sleep",
+						"selectgo" };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(f, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+static bool is_system_library(const char *module)
+{
+	static const char *const libs[] = { "libc.so",	"libc-",     "libpthread",
+					    "ld-linux", "libstdc++", "libgcc_s" };
+	const char *base = module ? strrchr(module, '/') : NULL;
+
+	base = base ? base + 1 : module;
+	for (size_t i = 0; base && i < sizeof(libs) / sizeof(libs[0]); i++)
+		if (!strncmp(base, libs[i], strlen(libs[i])))
+			return true;
+	return false;
+}
+
+/* See struct bw_site.focus. Unnamed frames are skipped over too. */
+static int focus_frame(const struct bw_site *s)
+{
+	for (int i = 0; i < s->nframes; i++) {
+		const struct bw_frame_name *f = &s->frames[i];
+
+		if (!f->function)
+			continue;
+		if (s->kind == BW_KIND_GOROUTINE ? !is_runtime_function(f->function)
+						 : !is_system_library(f->module))
+			return i;
+	}
+	return 0;
+}
+
 static struct bw_site *new_site(struct bw_agg *agg, uint64_t id, pid_t pid, enum bw_site_kind kind,
 				const char *reason, const uint64_t *frames, int nframes,
 				const uint64_t *kframes, int nkframes)
@@ -165,6 +205,7 @@ static struct bw_site *new_site(struct bw_agg *agg, uint64_t id, pid_t pid, enum
 	s->nframes = s->frames ? nframes : 0;
 	s->kframes = name_frames(agg, pid, kframes, nkframes, true);
 	s->nkframes = s->kframes ? nkframes : 0;
+	s->focus = focus_frame(s);
 	s->first_seen_ns = agg->now_ns;
 	if (bw_u64map__put(&agg->sites, id, s)) {
 		free_site(s);

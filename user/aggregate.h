@@ -91,6 +91,12 @@ struct bw_site {
 	struct bw_frame_name *frames;
 	int nkframes;
 	struct bw_frame_name *kframes;
+	/*
+	 * The frame that names the site for people: the first frame of the
+	 * program's own code, past the Go runtime and the sync package
+	 * (goroutines) or libc and the dynamic loader (threads).
+	 */
+	int focus;
 	uint64_t created_by;
 	struct bw_frame_name created_by_name;
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
+#include <stdbool.h>
 
 #include "stacks.h"
 
@@ -44,18 +45,30 @@ int bw_unwind_fp(const struct bw_unwinder *uw, uint64_t ip, uint64_t bp, uint64_
 	return n;
 }
 
-/*
- * Scan the words between sp and the first frame record for return
- * addresses: code without frame pointers (libc) leaves its callers' return
- * addresses there, and the first frame-pointer hop would skip them.
- */
-static int scan_gap(const struct bw_unwinder *uw, uint64_t sp, uint64_t bp, uint64_t *frames,
-		    int max)
+/* A frame pointer must point a little above the stack pointer. */
+static bool plausible_fp(uint64_t bp, uint64_t sp)
 {
-	uint64_t buf[64], end = bp;
+	return bp > sp && bp - sp < (1u << 20) && !(bp & 7);
+}
+
+/*
+ * Scan the words above sp for return addresses: code without frame
+ * pointers (libc) leaves its callers' return addresses there, and the first
+ * frame-pointer hop would skip them. The scan stops at bp when bp is a
+ * frame pointer; when it is not (libc used rbp as a plain register), it
+ * stops at the first word pair that looks like a frame record [saved bp,
+ * return address] and tells the caller where the chain resumes.
+ */
+static int scan_stack(const struct bw_unwinder *uw, uint64_t sp, uint64_t bp, uint64_t *frames,
+		      int max, uint64_t *resume_bp)
+{
+	bool bp_valid = plausible_fp(bp, sp);
+	uint64_t end = bp_valid ? bp : sp + uw->scan_limit, prev_word = 0;
+	uint64_t buf[64];
 	int n = 0;
 
-	if (!uw->is_return || !sp || bp <= sp)
+	*resume_bp = bp_valid ? bp : 0;
+	if (!uw->is_return || !sp)
 		return 0;
 	if (end - sp > uw->scan_limit)
 		end = sp + uw->scan_limit;
@@ -66,9 +79,20 @@ static int scan_gap(const struct bw_unwinder *uw, uint64_t sp, uint64_t bp, uint
 			words = 64;
 		if (!words || uw->read(uw->ctx, addr, buf, words * 8))
 			break;
-		for (size_t i = 0; i < words && n < max; i++)
-			if (uw->is_return(uw->ctx, buf[i]))
-				frames[n++] = buf[i];
+		for (size_t i = 0; i < words && n < max; i++) {
+			uint64_t at = addr + i * 8, word = buf[i],
+				 below = i ? buf[i - 1] : prev_word;
+
+			if (!uw->is_return(uw->ctx, word))
+				continue;
+			frames[n++] = word;
+			if (!bp_valid && at > sp && plausible_fp(below, at)) {
+				*resume_bp =
+					below; /* a frame record: the chain goes on from here */
+				return n;
+			}
+		}
+		prev_word = buf[words - 1];
 		addr += words * 8;
 	}
 	return n;
@@ -77,20 +101,21 @@ static int scan_gap(const struct bw_unwinder *uw, uint64_t sp, uint64_t bp, uint
 int bw_unwind(const struct bw_unwinder *uw, const struct bw_unwind_regs *regs, uint64_t *frames,
 	      int max)
 {
+	uint64_t resume_bp;
 	int n = 0;
 
 	if (!regs->ip || max <= 0)
 		return 0;
 	frames[n++] = regs->ip;
-	n += scan_gap(uw, regs->sp, regs->bp, frames + n, max - n);
-	if (n < max) {
-		/* the frame-pointer chain from bp, without repeating ip */
+	n += scan_stack(uw, regs->sp, regs->bp, frames + n, max - n, &resume_bp);
+	if (n < max && resume_bp) {
+		/* the frame-pointer chain from resume_bp, without repeating ip */
 		uint64_t tail[BW_MAX_STACK_DEPTH];
 		int limit = max - n + 1, m;
 
 		if (limit > BW_MAX_STACK_DEPTH)
 			limit = BW_MAX_STACK_DEPTH;
-		m = bw_unwind_fp(uw, regs->ip, regs->bp, tail, limit);
+		m = bw_unwind_fp(uw, regs->ip, resume_bp, tail, limit);
 		for (int i = 1; i < m && n < max; i++)
 			frames[n++] = tail[i];
 	}

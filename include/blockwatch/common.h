@@ -3,6 +3,10 @@
 #ifndef BLOCKWATCH_COMMON_H
 #define BLOCKWATCH_COMMON_H
 
+#ifndef __VMLINUX_H__
+#include <linux/types.h> /* userspace; BPF code gets the types from vmlinux.h */
+#endif
+
 #define BW_COMM_LEN 16	      /* TASK_COMM_LEN */
 #define BW_MAX_STACK_DEPTH 64 /* frames kept per stack, user or kernel */
 #define BW_HIST_SLOTS 48      /* log2(ns) buckets: 2^47 ns is about 39 hours */

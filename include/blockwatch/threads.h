@@ -66,7 +66,7 @@ struct bw_task_record {
 	__u64 bp;
 	__u64 arg0;	      /* di: futex address for futex() */
 	__u64 arg1;	      /* si: futex op */
-	__u64 last_ran_ns;    /* se.exec_start: an upper bound of when it slept */
+	__u64 off_cpu_ns;     /* since it last ran, scheduler clock (approximate) */
 	__u64 sleep_start_ns; /* from the sleepers map when seen since attach, else 0 */
 	__s32 ustack_id;      /* from the sleepers map, -1 if not there */
 	__u32 kstack_len;     /* frames in kstack */

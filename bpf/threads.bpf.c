@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Thread-level waits of the target processes: every voluntary sleep of one
+ * of their threads (futex or otherwise), timed from sched_switch to the
+ * sched_wakeup that ends it, aggregated per site in the kernel; and a task
+ * iterator that lists every thread with its saved registers, for the
+ * threads that were already asleep when blockwatch attached.
+ *
+ * No syscall tracepoint is used: they slow every system call of every
+ * process while enabled. The sleeping task's saved syscall registers
+ * (bpf_task_pt_regs) say which syscall it sleeps in, and with which futex.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "blockwatch/threads.h"
+#include "bits.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define TASK_INTERRUPTIBLE 0x1
+#define TASK_UNINTERRUPTIBLE 0x2
+#define NR_FUTEX 202
+#define FUTEX_CMD_MASK (~(128 | 256)) /* ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME) */
+
+/* Set before load: watch every process instead of the targets map. */
+const volatile bool watch_all = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_DEFAULT_MAX_TARGETS);
+	__type(key, __u32); /* tgid */
+	__type(value, __u8);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_DEFAULT_MAX_SLEEPERS);
+	__type(key, __u32); /* tid */
+	__type(value, struct bw_sleeper);
+} sleepers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_DEFAULT_MAX_SITES);
+	__type(key, struct bw_wait_key);
+	__type(value, struct bw_wait_stats);
+} waits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, BW_DEFAULT_MAX_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, BW_MAX_STACK_DEPTH * sizeof(__u64));
+} ustacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, BW_DEFAULT_MAX_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, BW_MAX_STACK_DEPTH * sizeof(__u64));
+} kstacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* The iterator's record is too big for the BPF stack: build it here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_task_record);
+} task_scratch SEC(".maps");
+
+/* Everything dropped, by kind; userspace reports it in every output. */
+__u64 drops[BW_DROP_KINDS] = {};
+
+static __always_inline void count_drop(int kind)
+{
+	if (kind >= 0 && kind < BW_DROP_KINDS)
+		__sync_fetch_and_add(&drops[kind], 1);
+}
+
+static __always_inline bool is_target(__u32 tgid)
+{
+	return watch_all || bpf_map_lookup_elem(&targets, &tgid);
+}
+
+/* Which syscall the task sleeps in, from its saved user registers. */
+static __always_inline void read_syscall(struct task_struct *task, struct bw_sleeper *s)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	long nr = BPF_CORE_READ(regs, orig_ax);
+
+	s->syscall_nr = nr;
+	if (nr == NR_FUTEX) {
+		s->futex_addr = BPF_CORE_READ(regs, di);
+		s->futex_cmd = BPF_CORE_READ(regs, si) & FUTEX_CMD_MASK;
+	} else if (nr >= 0) {
+		/* futex_waitv, futex2 futex_wait, poll... : the first argument */
+		s->futex_addr = BPF_CORE_READ(regs, di);
+	}
+}
+
+static __always_inline void record_sleep(void *ctx, struct task_struct *prev,
+					 unsigned int prev_state)
+{
+	struct bw_sleeper s = {};
+	__u32 tid = BPF_CORE_READ(prev, pid);
+
+	s.start_ns = bpf_ktime_get_ns();
+	s.tgid = BPF_CORE_READ(prev, tgid);
+	s.state = prev_state;
+	read_syscall(prev, &s);
+	/* prev is still current here: its user stack is the one we want */
+	s.ustack_id = bpf_get_stackid(ctx, &ustacks, BPF_F_USER_STACK);
+	if (s.ustack_id < 0)
+		count_drop(BW_DROP_USTACK);
+	s.kstack_id = bpf_get_stackid(ctx, &kstacks, 0);
+	if (s.kstack_id < 0)
+		count_drop(BW_DROP_KSTACK);
+	if (bpf_map_update_elem(&sleepers, &tid, &s, BPF_ANY))
+		count_drop(BW_DROP_SLEEPERS_FULL);
+}
+
+static __always_inline struct bw_wait_stats *site_stats(const struct bw_wait_key *key)
+{
+	static const struct bw_wait_stats zero = {};
+	struct bw_wait_stats *stats = bpf_map_lookup_elem(&waits, key);
+
+	if (stats)
+		return stats;
+	bpf_map_update_elem(&waits, key, &zero, BPF_NOEXIST);
+	stats = bpf_map_lookup_elem(&waits, key);
+	if (!stats)
+		count_drop(BW_DROP_WAITS_FULL);
+	return stats;
+}
+
+/* A sleeper's wait ended: fold it into its site. waker may be NULL. */
+static __always_inline void end_wait(__u32 tid, struct task_struct *waker)
+{
+	struct bw_sleeper *s = bpf_map_lookup_elem(&sleepers, &tid);
+	struct bw_wait_stats *stats;
+	struct bw_wait_key key = {};
+	__u64 dur;
+
+	if (!s)
+		return;
+	dur = bpf_ktime_get_ns() - s->start_ns;
+	key.tgid = s->tgid;
+	key.ustack_id = s->ustack_id;
+	key.syscall_nr = s->syscall_nr;
+	key.futex_cmd = s->futex_cmd;
+	stats = site_stats(&key);
+	if (stats) {
+		__sync_fetch_and_add(&stats->count, 1);
+		__sync_fetch_and_add(&stats->total_ns, dur);
+		/* racy max: a lost update only under a simultaneous larger wait */
+		if (dur > stats->max_ns)
+			stats->max_ns = dur;
+		__sync_fetch_and_add(&stats->hist[hist_slot(dur)], 1);
+		stats->kstack_id = s->kstack_id;
+		if (waker) {
+			stats->last_waker_pid = BPF_CORE_READ(waker, pid);
+			stats->last_waker_tgid = BPF_CORE_READ(waker, tgid);
+			bpf_probe_read_kernel_str(stats->last_waker_comm,
+						  sizeof(stats->last_waker_comm), waker->comm);
+		}
+	}
+	bpf_map_delete_elem(&sleepers, &tid);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u32 next_tid;
+
+	/* a voluntary sleep of a target's thread begins */
+	if (!preempt && (prev_state & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)) &&
+	    is_target(BPF_CORE_READ(prev, tgid)))
+		record_sleep(ctx, prev, prev_state);
+	/*
+	 * A sleeper back on CPU without a wakeup we saw (woken before we
+	 * attached to sched_wakeup, or by a path that skips it): end it here.
+	 */
+	next_tid = BPF_CORE_READ(next, pid);
+	if (is_target(BPF_CORE_READ(next, tgid)))
+		end_wait(next_tid, NULL);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_sched_wakeup, struct task_struct *p)
+{
+	if (is_target(BPF_CORE_READ(p, tgid)))
+		end_wait(BPF_CORE_READ(p, pid), bpf_get_current_task_btf());
+	return 0;
+}
+
+static __always_inline void emit(__u32 type, struct task_struct *task, __u32 aux)
+{
+	struct bw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_drop(BW_DROP_RINGBUF);
+		return;
+	}
+	e->type = type;
+	e->tgid = BPF_CORE_READ(task, tgid);
+	e->tid = BPF_CORE_READ(task, pid);
+	e->aux = aux;
+	e->ts_ns = bpf_ktime_get_ns();
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_sched_process_exit, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+
+	if (!is_target(BPF_CORE_READ(p, tgid)))
+		return 0;
+	bpf_map_delete_elem(&sleepers, &tid);
+	/* the last thread out ends the process: signal->live reaches 0 */
+	if (BPF_CORE_READ(p, signal, live.counter) == 0)
+		emit(BW_EV_EXIT, p, BPF_CORE_READ(p, exit_code));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_sched_process_exec, struct task_struct *p, pid_t old_pid)
+{
+	if (is_target(BPF_CORE_READ(p, tgid)))
+		emit(BW_EV_EXEC, p, old_pid);
+	return 0;
+}
+
+/*
+ * One record per thread of the process the iterator was created for (the
+ * link filters by pid). Running threads are listed too: userspace counts
+ * them in the process summary.
+ */
+SEC("iter/task")
+int dump_task(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task, *self;
+	struct bw_task_record *r;
+	struct bw_sleeper *s;
+	struct pt_regs *regs;
+	__u32 zero = 0, tid;
+	__u64 now_exec, then_exec;
+	long n;
+
+	if (!task)
+		return 0;
+	r = bpf_map_lookup_elem(&task_scratch, &zero);
+	if (!r)
+		return 0;
+	tid = task->pid;
+	r->tid = tid;
+	r->tgid = task->tgid;
+	r->state = BPF_CORE_READ(task, __state);
+	__builtin_memcpy(r->comm, task->comm, sizeof(r->comm));
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	r->syscall_nr = BPF_CORE_READ(regs, orig_ax);
+	r->ip = BPF_CORE_READ(regs, ip);
+	r->sp = BPF_CORE_READ(regs, sp);
+	r->bp = BPF_CORE_READ(regs, bp);
+	r->arg0 = BPF_CORE_READ(regs, di);
+	r->arg1 = BPF_CORE_READ(regs, si);
+	/*
+	 * How long it has been off CPU, in the scheduler's own clock: our
+	 * own exec_start is "now" to within a tick.
+	 */
+	self = bpf_get_current_task_btf();
+	now_exec = BPF_CORE_READ(self, se.exec_start);
+	then_exec = BPF_CORE_READ(task, se.exec_start);
+	r->off_cpu_ns = now_exec > then_exec ? now_exec - then_exec : 0;
+	s = bpf_map_lookup_elem(&sleepers, &tid);
+	r->sleep_start_ns = s ? s->start_ns : 0;
+	r->ustack_id = s ? s->ustack_id : -1;
+	n = bpf_get_task_stack(task, r->kstack, sizeof(r->kstack), 0);
+	r->kstack_len = n > 0 ? n / sizeof(__u64) : 0;
+	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
+	return 0;
+}

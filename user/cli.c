@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blockwatch/common.h"
+#include "cli.h"
+
+static const char usage[] =
+	"usage: blockwatch [OPTIONS] -p PID[,PID...] [INTERVAL [COUNT]]\n"
+	"Find threads and goroutines that wait forever, in a running process.\n"
+	"\n"
+	"  -p, --pid PID[,PID]    processes to watch (threads and, for Go, goroutines)\n"
+	"  -i, --interval SEC     seconds between reports (default 2; also positional)\n"
+	"  -d, --duration SEC     stop after SEC seconds (default: until Ctrl-C or exit)\n"
+	"  -c, --count N          stop after N reports (also positional)\n"
+	"  -j, --json             JSON lines (schema in docs/json-schema.md)\n"
+	"  -o, --output FILE      write reports to FILE instead of stdout\n"
+	"  -n, --top N            sites per report in tables (default 20, 0: all)\n"
+	"  -s, --stacks           full stacks in tables\n"
+	"  -K, --kernel-stacks    kernel stacks too\n"
+	"      --no-goroutines    thread view only, even for Go processes\n"
+	"      --max-sleepers N   bound of the kernel's sleeping-thread map\n"
+	"      --max-sites N      bound of the kernel's per-site map and of sites kept\n"
+	"      --max-stacks N     bound of each kernel stack map\n"
+	"      --history N        samples of each site kept for trends (default 600)\n"
+	"  -v, --verbose          more diagnostics (-vv: libbpf's too)\n"
+	"  -h, --help             this text\n"
+	"  -V, --version          version\n"
+	"\n"
+	"examples:\n"
+	"  blockwatch -p 1234             tables every 2 s until Ctrl-C\n"
+	"  blockwatch -p 1234 5 3         three reports, 5 s apart\n"
+	"  blockwatch -p 1234 -d 60 -j    a minute of JSON lines\n"
+	"\n"
+	"exit status: 0 ok, 1 failure, 2 usage, 3 no such process, 4 permission,\n"
+	"5 kernel unsupported, 10 leak found (with -d)\n";
+
+const char *bw_cli_usage(void)
+{
+	return usage;
+}
+
+enum {
+	OPT_NO_GOROUTINES = 256,
+	OPT_MAX_SLEEPERS,
+	OPT_MAX_SITES,
+	OPT_MAX_STACKS,
+	OPT_HISTORY,
+};
+
+static const struct option long_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "top", required_argument, NULL, 'n' },
+	{ "stacks", no_argument, NULL, 's' },
+	{ "kernel-stacks", no_argument, NULL, 'K' },
+	{ "no-goroutines", no_argument, NULL, OPT_NO_GOROUTINES },
+	{ "max-sleepers", required_argument, NULL, OPT_MAX_SLEEPERS },
+	{ "max-sites", required_argument, NULL, OPT_MAX_SITES },
+	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ "history", required_argument, NULL, OPT_HISTORY },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void bw_config__defaults(struct bw_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->interval_s = 2.0;
+	cfg->top = 20;
+	cfg->goroutines = true;
+	cfg->kernel_stacks = false;
+	cfg->max_sleepers = BW_DEFAULT_MAX_SLEEPERS;
+	cfg->max_sites = BW_DEFAULT_MAX_SITES;
+	cfg->max_stacks = BW_DEFAULT_MAX_STACKS;
+	cfg->history = 600;
+}
+
+static int parse_seconds(const char *s, double min, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < min || v > 31536000.0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+	long v;
+	int err = parse_long(s, 1, UINT32_MAX > LONG_MAX ? LONG_MAX : (long)UINT32_MAX, &v);
+
+	if (!err)
+		*out = (uint32_t)v;
+	return err;
+}
+
+/* "123" or "1,2,3": appended to cfg->pids */
+static int parse_pids(const char *arg, struct bw_config *cfg, char *err, size_t err_size)
+{
+	char buf[1024], *save = NULL, *tok;
+
+	if (strlen(arg) >= sizeof(buf)) {
+		snprintf(err, err_size, "pid list too long");
+		return -EINVAL;
+	}
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		long pid;
+
+		if (parse_long(tok, 1, INT_MAX, &pid)) {
+			snprintf(err, err_size, "invalid pid '%.32s'", tok);
+			return -EINVAL;
+		}
+		if (cfg->npids == BW_MAX_PIDS) {
+			snprintf(err, err_size, "too many pids (at most %d)", BW_MAX_PIDS);
+			return -E2BIG;
+		}
+		cfg->pids[cfg->npids++] = (pid_t)pid;
+	}
+	if (!cfg->npids) {
+		snprintf(err, err_size, "invalid pid '%.32s'", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int bad_value(char *err, size_t err_size, const char *opt, const char *value)
+{
+	snprintf(err, err_size, "invalid value '%.32s' for %s", value, opt);
+	return -EINVAL;
+}
+
+static int parse_option(int opt, const char *arg, struct bw_config *cfg, char *err, size_t err_size)
+{
+	long v;
+
+	switch (opt) {
+	case 'p':
+		return parse_pids(arg, cfg, err, err_size);
+	case 'i':
+		if (parse_seconds(arg, 0.05, &cfg->interval_s))
+			return bad_value(err, err_size, "--interval", arg);
+		return 0;
+	case 'd':
+		if (parse_seconds(arg, 0.05, &cfg->duration_s))
+			return bad_value(err, err_size, "--duration", arg);
+		return 0;
+	case 'c':
+		if (parse_long(arg, 1, LONG_MAX, &cfg->count))
+			return bad_value(err, err_size, "--count", arg);
+		return 0;
+	case 'j':
+		cfg->json = true;
+		return 0;
+	case 'o':
+		if (!*arg)
+			return bad_value(err, err_size, "--output", arg);
+		cfg->output_path = arg;
+		return 0;
+	case 'n':
+		if (parse_long(arg, 0, 100000, &v))
+			return bad_value(err, err_size, "--top", arg);
+		cfg->top = (int)v;
+		return 0;
+	case 's':
+		cfg->full_stacks = true;
+		return 0;
+	case 'K':
+		cfg->kernel_stacks = true;
+		return 0;
+	case 'v':
+		cfg->verbose++;
+		return 0;
+	case OPT_NO_GOROUTINES:
+		cfg->goroutines = false;
+		return 0;
+	case OPT_MAX_SLEEPERS:
+		return parse_u32(arg, &cfg->max_sleepers)
+			       ? bad_value(err, err_size, "--max-sleepers", arg)
+			       : 0;
+	case OPT_MAX_SITES:
+		return parse_u32(arg, &cfg->max_sites)
+			       ? bad_value(err, err_size, "--max-sites", arg)
+			       : 0;
+	case OPT_MAX_STACKS:
+		return parse_u32(arg, &cfg->max_stacks)
+			       ? bad_value(err, err_size, "--max-stacks", arg)
+			       : 0;
+	case OPT_HISTORY:
+		if (parse_u32(arg, &cfg->history) || cfg->history < 10 || cfg->history > 100000)
+			return bad_value(err, err_size, "--history", arg);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* bcc style: [INTERVAL [COUNT]] after the options */
+static int parse_positionals(int argc, char **argv, int first, struct bw_config *cfg, char *err,
+			     size_t err_size)
+{
+	if (argc - first > 2) {
+		snprintf(err, err_size, "unexpected argument '%.32s'", argv[first + 2]);
+		return -EINVAL;
+	}
+	if (argc - first >= 1 && parse_seconds(argv[first], 0.05, &cfg->interval_s))
+		return bad_value(err, err_size, "interval", argv[first]);
+	if (argc - first == 2 && parse_long(argv[first + 1], 1, LONG_MAX, &cfg->count))
+		return bad_value(err, err_size, "count", argv[first + 1]);
+	return 0;
+}
+
+enum bw_cli_result bw_cli__parse(int argc, char **argv, struct bw_config *cfg, char *err,
+				 size_t err_size)
+{
+	static const char short_options[] = ":p:i:d:c:jo:n:sKvhV";
+	int opt;
+
+	bw_config__defaults(cfg);
+	err[0] = '\0';
+	optind = 0; /* reset getopt: the parser may run more than once (tests) */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		if (opt == 'h')
+			return BW_CLI_HELP;
+		if (opt == 'V')
+			return BW_CLI_VERSION;
+		if (opt == '?') {
+			if (optopt)
+				snprintf(err, err_size, "unknown option '-%c'", optopt);
+			else
+				snprintf(err, err_size, "unknown option '%.40s'", argv[optind - 1]);
+			return BW_CLI_ERROR;
+		}
+		if (opt == ':') {
+			snprintf(err, err_size, "option '%.40s' needs a value", argv[optind - 1]);
+			return BW_CLI_ERROR;
+		}
+		if (parse_option(opt, optarg, cfg, err, err_size)) {
+			if (!err[0])
+				snprintf(err, err_size, "invalid option");
+			return BW_CLI_ERROR;
+		}
+	}
+	if (parse_positionals(argc, argv, optind, cfg, err, err_size))
+		return BW_CLI_ERROR;
+	if (!cfg->npids) {
+		snprintf(err, err_size, "no process given: use -p PID (see --help)");
+		return BW_CLI_ERROR;
+	}
+	return BW_CLI_RUN;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * One report: what every output renders at the end of an interval, and
+ * the writer that hands it to the outputs the command line chose (tables
+ * or JSON lines today) after the trend detector has judged each site.
+ */
+#ifndef BW_REPORT_H
+#define BW_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aggregate.h"
+#include "blockwatch/threads.h"
+#include "cli.h"
+
+struct bw_report {
+	uint64_t now_ns;     /* CLOCK_MONOTONIC */
+	uint64_t elapsed_ns; /* since attach */
+	double interval_s;
+	bool final; /* the last report of the run */
+	struct bw_agg *agg;
+	struct bw_proc_summary procs[BW_MAX_PIDS];
+	size_t nprocs;
+	uint64_t drops[BW_DROP_KINDS]; /* kernel side, cumulative */
+	uint64_t sites_evicted;
+	size_t leaks; /* out: sites with a leak verdict */
+};
+
+struct bw_report_writer;
+
+struct bw_report_writer *bw_report_writer__new(const struct bw_config *cfg);
+int bw_report_writer__write(struct bw_report_writer *w, struct bw_report *rep);
+void bw_report_writer__free(struct bw_report_writer *w);
+
+#endif /* BW_REPORT_H */
