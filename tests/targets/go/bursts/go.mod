@@ -1,0 +1,3 @@
+module bwtarget/bursts
+
+go 1.19

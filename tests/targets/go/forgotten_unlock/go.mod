@@ -1,0 +1,3 @@
+module bwtarget/forgotten_unlock
+
+go 1.19

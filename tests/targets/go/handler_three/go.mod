@@ -1,0 +1,3 @@
+module bwtarget/handler_three
+
+go 1.19

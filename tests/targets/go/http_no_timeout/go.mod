@@ -1,0 +1,3 @@
+module bwtarget/http_no_timeout
+
+go 1.19

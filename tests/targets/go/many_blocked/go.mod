@@ -1,0 +1,3 @@
+module bwtarget/many_blocked
+
+go 1.19

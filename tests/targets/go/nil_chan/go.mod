@@ -1,0 +1,3 @@
+module bwtarget/nil_chan
+
+go 1.19

@@ -1,0 +1,3 @@
+module bwtarget/no_receiver
+
+go 1.19

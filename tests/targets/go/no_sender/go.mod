@@ -1,0 +1,3 @@
+module bwtarget/no_sender
+
+go 1.19

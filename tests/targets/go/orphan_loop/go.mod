@@ -1,0 +1,3 @@
+module bwtarget/orphan_loop
+
+go 1.19

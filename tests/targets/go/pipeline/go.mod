@@ -1,0 +1,3 @@
+module bwtarget/pipeline
+
+go 1.19

@@ -1,0 +1,3 @@
+module bwtarget/pool
+
+go 1.19

@@ -1,0 +1,3 @@
+module bwtarget/ticker
+
+go 1.19

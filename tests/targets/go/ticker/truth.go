@@ -1,0 +1,1 @@
+../common/truth.go

@@ -1,0 +1,3 @@
+module bwtarget/timeout_send
+
+go 1.19

@@ -1,0 +1,3 @@
+module bwtarget/warmup
+
+go 1.19

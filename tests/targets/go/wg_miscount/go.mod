@@ -1,0 +1,3 @@
+module bwtarget/wg_miscount
+
+go 1.19
