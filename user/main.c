@@ -40,17 +40,17 @@ static int preflight(const struct bw_config *cfg)
 	char msg[256];
 	int status;
 
-	for (size_t i = 0; i < cfg->npids; i++) {
-		status = bw_preflight__target("/proc", cfg->pids[i], msg, sizeof(msg));
-		if (status)
-			goto fail;
-	}
 	status = bw_preflight__privileges(msg, sizeof(msg));
 	if (status)
 		goto fail;
 	status = bw_preflight__kernel("/sys/kernel/btf/vmlinux", msg, sizeof(msg));
 	if (status)
 		goto fail;
+	for (size_t i = 0; i < cfg->npids; i++) {
+		status = bw_preflight__target("/proc", cfg->pids[i], msg, sizeof(msg));
+		if (status)
+			goto fail;
+	}
 	return 0;
 fail:
 	bw_err("%s", msg);
