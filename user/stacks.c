@@ -121,3 +121,31 @@ int bw_unwind(const struct bw_unwinder *uw, const struct bw_unwind_regs *regs, u
 	}
 	return n;
 }
+
+/*
+ * Is the instruction just before addr a call? Return addresses are; stale
+ * code pointers on the stack (function pointers, saved labels) seldom are.
+ * Forms: e8 rel32; ff /2 with register, [reg], [reg+disp8], [reg+disp32],
+ * [rip+disp32], with or without a SIB byte or a REX prefix.
+ */
+bool bw_follows_call(const uint8_t b[8])
+{
+	if (b[3] == 0xe8)
+		return true;
+	for (int len = 2; len <= 7; len++) {
+		const uint8_t *op = b + 8 - len, modrm = op[1];
+		int mod = modrm >> 6, reg = (modrm >> 3) & 7, rm = modrm & 7, need = 2;
+
+		if (op[0] != 0xff || reg != 2)
+			continue;
+		if (mod == 1)
+			need += 1;
+		else if (mod == 2 || (mod == 0 && rm == 5))
+			need += 4;
+		if (mod != 3 && rm == 4)
+			need += 1; /* SIB */
+		if (need == len)
+			return true;
+	}
+	return false;
+}

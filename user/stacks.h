@@ -9,6 +9,7 @@
 #ifndef BW_STACKS_H
 #define BW_STACKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,13 @@ int bw_unwind(const struct bw_unwinder *uw, const struct bw_unwind_regs *regs, u
 
 /* Frame-pointer walk only, as the kernel's bpf_get_stack does it. */
 int bw_unwind_fp(const struct bw_unwinder *uw, uint64_t ip, uint64_t bp, uint64_t *frames, int max);
+
+/*
+ * Is the instruction just before a return address a call? before holds the
+ * 8 bytes that precede it. Used to tell return addresses from stale code
+ * pointers when scanning a stack.
+ */
+bool bw_follows_call(const uint8_t before[8]);
 
 /* 64-bit FNV-1a of a frame list, the identity of a stack. */
 uint64_t bw_stack_hash(const uint64_t *frames, int n, uint64_t seed);

@@ -65,34 +65,6 @@ static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
 	return bw_mem__read(t->mem, addr, buf, len);
 }
 
-/*
- * Is the instruction just before addr a call? Return addresses are; stale
- * code pointers on the stack (function pointers, saved labels) seldom are.
- * Forms: e8 rel32; ff /2 with register, [reg], [reg+disp8], [reg+disp32],
- * [rip+disp32], with or without a SIB byte or a REX prefix.
- */
-static bool follows_call(const uint8_t *b /* the 8 bytes before addr */)
-{
-	if (b[3] == 0xe8)
-		return true;
-	for (int len = 2; len <= 7; len++) {
-		const uint8_t *op = b + 8 - len, modrm = op[1];
-		int mod = modrm >> 6, reg = (modrm >> 3) & 7, rm = modrm & 7, need = 2;
-
-		if (op[0] != 0xff || reg != 2)
-			continue;
-		if (mod == 1)
-			need += 1;
-		else if (mod == 2 || (mod == 0 && rm == 5))
-			need += 4;
-		if (mod != 3 && rm == 4)
-			need += 1; /* SIB */
-		if (need == len)
-			return true;
-	}
-	return false;
-}
-
 static int is_return_address(void *ctx, uint64_t addr)
 {
 	struct bw_threads *t = ctx;
@@ -102,7 +74,7 @@ static int is_return_address(void *ctx, uint64_t addr)
 		return 0;
 	if (bw_mem__read(t->mem, addr - 8, before, sizeof(before)))
 		return 0;
-	return follows_call(before);
+	return bw_follows_call(before);
 }
 
 static int unwind_thread(struct bw_threads *t, const struct bw_task_record *rec, uint64_t *frames)
