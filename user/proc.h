@@ -53,14 +53,29 @@ void bw_mem__free(struct bw_mem *mem);
 
 /* Process facts. Each returns 0 or a negative errno (-ESRCH: no such process). */
 int bw_proc__exists(pid_t pid);
-/* true for kernel threads (no mm: /proc/PID/exe unreadable and empty cmdline) */
+/* true for kernel threads (PF_KTHREAD in /proc/PID/stat's flags) */
 bool bw_proc__is_kernel_thread(pid_t pid);
 int bw_proc__comm(pid_t pid, char *buf, size_t size);
 /* Path of the running executable as the target sees it ("/proc/PID/exe" target). */
 int bw_proc__exe(pid_t pid, char *buf, size_t size);
 /* Thread ids of pid; *tids is malloc'ed. */
 int bw_proc__threads(pid_t pid, pid_t **tids, size_t *count);
-/* Boot-time nanoseconds of the process start (from stat's starttime), for pid reuse checks. */
-int bw_proc__start_time(pid_t pid, uint64_t *ticks);
+/*
+ * Start of the process in nanoseconds since boot (stat's starttime, which has
+ * clock-tick resolution), for pid reuse checks.
+ */
+int bw_proc__start_time(pid_t pid, uint64_t *ns);
+
+/* The few fields of /proc/PID/stat that blockwatch uses. */
+struct bw_proc_stat {
+	char comm[16]; /* truncated like the kernel's TASK_COMM_LEN, NUL-terminated */
+	char state;    /* 'R', 'S', 'D', 'Z', ... */
+	pid_t ppid;
+	unsigned int flags;   /* PF_* */
+	uint64_t start_ticks; /* clock ticks since boot */
+};
+
+/* Parse one /proc/PID/stat line (comm may hold ')' and spaces). 0 or -EINVAL. */
+int bw_proc__parse_stat(const char *buf, size_t len, struct bw_proc_stat *out);
 
 #endif /* BW_PROC_H */

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dwarflines.h"
+
+/* how far back a lookup walks over units whose ranges overlap */
+#define OVERLAP_WALK 8
+
+struct cu_range {
+	uint64_t lo, hi;
+	Dwarf_Die cudie;
+};
+
+struct bw_dwarflines {
+	Dwarf *dw;
+	struct cu_range *v;
+	size_t n, cap;
+};
+
+static int push_range(struct bw_dwarflines *dl, uint64_t lo, uint64_t hi, const Dwarf_Die *cudie)
+{
+	if (lo >= hi)
+		return 0;
+	if (dl->n == dl->cap) {
+		size_t cap = dl->cap ? dl->cap * 2 : 64;
+		struct cu_range *v = realloc(dl->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		dl->v = v;
+		dl->cap = cap;
+	}
+	dl->v[dl->n++] = (struct cu_range){ lo, hi, *cudie };
+	return 0;
+}
+
+/*
+ * Index every unit by its ranges ourselves: .debug_aranges, which
+ * dwarf_addrdie relies on, is missing from some producers (Go's linker).
+ */
+static int index_units(struct bw_dwarflines *dl)
+{
+	Dwarf_CU *cu = NULL, *next;
+	Dwarf_Die cudie, subdie;
+	Dwarf_Half version;
+	uint8_t unit_type;
+
+	while (dwarf_get_units(dl->dw, cu, &next, &version, &unit_type, &cudie, &subdie) == 0) {
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t off = 0;
+
+		cu = next;
+		if (dwarf_tag(&cudie) != DW_TAG_compile_unit &&
+		    dwarf_tag(&cudie) != DW_TAG_partial_unit)
+			continue;
+		while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
+			if (push_range(dl, lo, hi, &cudie))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+struct bw_dwarflines *bw_dwarflines__new(Elf *elf)
+{
+	struct bw_dwarflines *dl = calloc(1, sizeof(*dl));
+	int err;
+
+	if (!dl)
+		return NULL;
+	dl->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (!dl->dw) {
+		free(dl);
+		errno = ENODATA;
+		return NULL;
+	}
+	err = index_units(dl);
+	if (!err && !dl->n)
+		err = -ENODATA;
+	if (err) {
+		bw_dwarflines__free(dl);
+		errno = -err;
+		return NULL;
+	}
+	qsort(dl->v, dl->n, sizeof(*dl->v), cmp_range);
+	return dl;
+}
+
+static Dwarf_Die *find_unit(struct bw_dwarflines *dl, uint64_t vaddr)
+{
+	size_t lo = 0, hi = dl->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (dl->v[mid].lo <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo, walked = 0; i > 0 && walked < OVERLAP_WALK; i--, walked++)
+		if (vaddr < dl->v[i - 1].hi)
+			return &dl->v[i - 1].cudie;
+	return NULL;
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+
+	/* through DW_AT_abstract_origin / DW_AT_specification: inlined copies have no name */
+	if (!dwarf_attr_integrate(die, DW_AT_name, &attr))
+		return NULL;
+	return dwarf_formstring(&attr);
+}
+
+/* Name the innermost inlined function and the enclosing subprogram. */
+static void find_scopes(Dwarf_Die *cudie, uint64_t vaddr, struct bw_srcline *out)
+{
+	Dwarf_Die *scopes = NULL;
+	int n = dwarf_getscopes(cudie, vaddr, &scopes);
+
+	for (int i = 0; i < n; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+
+		if (tag == DW_TAG_inlined_subroutine && !out->inlined) {
+			Dwarf_Addr entry;
+
+			out->inlined = die_name(&scopes[i]);
+			if (out->inlined && !dwarf_entrypc(&scopes[i], &entry))
+				out->inlined_entry = entry;
+		} else if (tag == DW_TAG_subprogram) {
+			out->function = die_name(&scopes[i]);
+			break;
+		}
+	}
+	free(scopes);
+}
+
+int bw_dwarflines__lookup(struct bw_dwarflines *dl, uint64_t vaddr, struct bw_srcline *out)
+{
+	Dwarf_Die *cudie = find_unit(dl, vaddr);
+	Dwarf_Line *line;
+
+	memset(out, 0, sizeof(*out));
+	if (!cudie)
+		return -ENOENT;
+	line = dwarf_getsrc_die(cudie, vaddr);
+	if (line) {
+		out->file = dwarf_linesrc(line, NULL, NULL);
+		if (dwarf_lineno(line, &out->line))
+			out->line = 0;
+	}
+	find_scopes(cudie, vaddr, out);
+	return out->file || out->function ? 0 : -ENOENT;
+}
+
+void bw_dwarflines__free(struct bw_dwarflines *dl)
+{
+	if (!dl)
+		return;
+	dwarf_end(dl->dw);
+	free(dl->v);
+	free(dl);
+}
