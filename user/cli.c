@@ -24,6 +24,9 @@ static const char usage[] =
 	"  -s, --stacks           full stacks in tables\n"
 	"  -K, --kernel-stacks    kernel stacks too\n"
 	"      --no-goroutines    thread view only, even for Go processes\n"
+	"  -D, --detail           Go: exact wait durations through uprobes on the runtime's\n"
+	"                         blocking paths (costs the target ~1 us per park)\n"
+	"      --sample N         with --detail, time one goroutine in N (counts scaled)\n"
 	"      --max-sleepers N   bound of the kernel's sleeping-thread map\n"
 	"      --max-sites N      bound of the kernel's per-site map and of sites kept\n"
 	"      --max-stacks N     bound of each kernel stack map\n"
@@ -51,6 +54,7 @@ enum {
 	OPT_MAX_SITES,
 	OPT_MAX_STACKS,
 	OPT_HISTORY,
+	OPT_SAMPLE,
 };
 
 static const struct option long_options[] = {
@@ -64,6 +68,8 @@ static const struct option long_options[] = {
 	{ "stacks", no_argument, NULL, 's' },
 	{ "kernel-stacks", no_argument, NULL, 'K' },
 	{ "no-goroutines", no_argument, NULL, OPT_NO_GOROUTINES },
+	{ "detail", no_argument, NULL, 'D' },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
 	{ "max-sleepers", required_argument, NULL, OPT_MAX_SLEEPERS },
 	{ "max-sites", required_argument, NULL, OPT_MAX_SITES },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
@@ -85,6 +91,7 @@ void bw_config__defaults(struct bw_config *cfg)
 	cfg->max_sites = BW_DEFAULT_MAX_SITES;
 	cfg->max_stacks = BW_DEFAULT_MAX_STACKS;
 	cfg->history = 600;
+	cfg->sample = 1;
 }
 
 static int parse_seconds(const char *s, double min, double *out)
@@ -203,6 +210,13 @@ static int parse_option(int opt, const char *arg, struct bw_config *cfg, char *e
 	case OPT_NO_GOROUTINES:
 		cfg->goroutines = false;
 		return 0;
+	case 'D':
+		cfg->detail = true;
+		return 0;
+	case OPT_SAMPLE:
+		if (parse_u32(arg, &cfg->sample) || cfg->sample > 1000000)
+			return bad_value(err, err_size, "--sample", arg);
+		return 0;
 	case OPT_MAX_SLEEPERS:
 		return parse_u32(arg, &cfg->max_sleepers)
 			       ? bad_value(err, err_size, "--max-sleepers", arg)
@@ -242,7 +256,7 @@ static int parse_positionals(int argc, char **argv, int first, struct bw_config 
 enum bw_cli_result bw_cli__parse(int argc, char **argv, struct bw_config *cfg, char *err,
 				 size_t err_size)
 {
-	static const char short_options[] = ":p:i:d:c:jo:n:sKvhV";
+	static const char short_options[] = ":p:i:d:c:jo:n:sKDvhV";
 	int opt;
 
 	bw_config__defaults(cfg);

@@ -39,6 +39,8 @@ struct bw_config {
 	bool full_stacks;
 	bool kernel_stacks;
 	bool goroutines; /* goroutine view for Go targets */
+	bool detail;	 /* Go detail mode: uprobes for exact wait durations */
+	uint32_t sample; /* detail mode: time one goroutine in N */
 	uint32_t max_sleepers;
 	uint32_t max_sites;
 	uint32_t max_stacks;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "aggregate.h"
+#include "godetail.h"
 #include "gopclntab.h"
 #include "goruntime.h"
 #include "loader.h"
@@ -28,6 +29,8 @@ struct target {
 	struct bw_threads *threads;
 	struct bw_gobin *gobin;
 	struct bw_gosnap *gosnap;
+	struct bw_godetail *godetail;
+	struct bw_go_version go_version;
 	struct bw_proc_summary sum;
 };
 
@@ -104,6 +107,23 @@ static uint64_t exe_load_bias(struct target *t, const char *exe)
 	return bias;
 }
 
+static void setup_go_detail(struct bw_session *s, struct target *t)
+{
+	struct bw_godetail_opts o = {
+		.pid = t->pid,
+		.gobin = t->gobin,
+		.layout = bw_gosnap__layout(t->gosnap),
+		.sample_every = s->cfg.sample,
+		.max_sites = s->cfg.max_sites,
+		.max_stacks = s->cfg.max_stacks,
+	};
+
+	t->godetail = bw_godetail__new(&o);
+	if (!t->godetail)
+		bw_warn("failed to attach Go detail probes to pid %d: goroutine snapshots only",
+			t->pid);
+}
+
 /* Goroutine view for Go targets; anything else keeps the thread view alone. */
 static void setup_go(struct bw_session *s, struct target *t)
 {
@@ -128,16 +148,23 @@ static void setup_go(struct bw_session *s, struct target *t)
 			t->pid, t->sum.go_version[0] ? t->sum.go_version : "unknown");
 		return;
 	}
+	t->go_version = v;
 	bias = exe_load_bias(t, exe);
 	t->gosnap = bw_gosnap__new(t->pid, t->gobin, bias);
-	if (!t->gosnap)
+	if (!t->gosnap) {
 		bw_warn("failed to prepare goroutine reading of pid %d (%s): thread-level view "
 			"only",
 			t->pid, strerror(errno));
+		return;
+	}
+	if (s->cfg.detail)
+		setup_go_detail(s, t);
 }
 
 static void teardown_target(struct target *t)
 {
+	bw_godetail__free(t->godetail);
+	t->godetail = NULL;
 	bw_gosnap__free(t->gosnap);
 	bw_gobin__free(t->gobin);
 	bw_threads__free(t->threads);
@@ -293,6 +320,9 @@ static void on_goroutine(void *ctx, const struct bw_goroutine *g)
 	w.start_hint_ns = g->waitsince_ns > 0 ? (uint64_t)g->waitsince_ns : 0;
 	w.object = g->wait_object;
 	w.created_by = g->gopc;
+	if (gc->t->godetail)
+		bw_godetail__wait_start(gc->t->godetail, g->goid, g->frames, g->nframes,
+					&w.start_ns);
 	err = bw_agg__add_waiter(gc->s->agg, &w);
 	if (err && !gc->err)
 		gc->err = err;
@@ -304,11 +334,15 @@ static void collect_goroutines(struct bw_session *s, struct target *t)
 	struct bw_gosnap_stats st = {};
 	int err;
 
+	if (t->godetail && bw_godetail__begin(t->godetail))
+		bw_warn("failed to read parked goroutines of pid %d", t->pid);
 	err = bw_gosnap__read(t->gosnap, on_goroutine, &gc, &st);
 	if (err) {
 		bw_warn("failed to read goroutines of pid %d: %s", t->pid, strerror(-err));
 		return;
 	}
+	if (t->godetail && bw_godetail__collect_completed(t->godetail, s->agg, &t->go_version))
+		bw_warn("failed to read goroutine waits of pid %d", t->pid);
 	t->sum.goroutines = st.total;
 	t->sum.goroutines_waiting = st.waiting;
 	t->sum.goroutines_runnable = st.runnable;

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Goroutine detail mode: entry uprobes on the Go runtime's blocking paths
+ * only, never on a fast path, and never return probes (Go moves stacks; a
+ * return probe corrupts them and crashes the target).
+ *
+ *   runtime.gopark  a goroutine parks: note when, why and where
+ *   runtime.ready   a parked goroutine is made runnable: the wait is over
+ *   runtime.goexit0 a goroutine exits: forget it
+ *
+ * Userspace places each probe on an instruction the kernel emulates (the
+ * conditional jump after the stack-guard compare), not on the first
+ * instruction, which the kernel would single-step at some 30 times the
+ * cost. There, r14 (the current g), the argument registers and the return
+ * address at [sp] are as they were at entry.
+ *
+ * A park costs a handful of user-memory reads: the site is told by its
+ * return addresses, and the full stack is captured only the first time a
+ * site is seen. Nothing is sent per event: waits are aggregated here.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "blockwatch/goruntime.h"
+#include "bits.bpf.h"
+
+#define EEXIST 17
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set before load, from the target's Go version. */
+const volatile __u32 goid_offset = 152;
+const volatile __u32 sample_every = 1; /* time one goroutine in N (by goid) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct bw_go_key);
+	__type(value, struct bw_go_park);
+} parked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_DEFAULT_MAX_SITES);
+	__type(key, struct bw_go_site_key);
+	__type(value, struct bw_go_wait_stats);
+} go_waits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_DEFAULT_MAX_STACKS);
+	__type(key, __u64); /* site */
+	__type(value, struct bw_go_stack);
+} go_stacks SEC(".maps");
+
+/* bw_go_stack is too big for the BPF stack */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_go_stack);
+} stack_scratch SEC(".maps");
+
+__u64 counters[BW_GO_COUNTERS] = {};
+
+static __always_inline void count(int what)
+{
+	if (what >= 0 && what < BW_GO_COUNTERS)
+		__sync_fetch_and_add(&counters[what], 1);
+}
+
+static __always_inline int read_goid(__u64 g, __u64 *goid)
+{
+	if (bpf_probe_read_user(goid, sizeof(*goid), (void *)(g + goid_offset))) {
+		count(BW_GO_READ_FAULT);
+		return -1;
+	}
+	return 0;
+}
+
+static __always_inline bool sampled(__u64 goid)
+{
+	return sample_every <= 1 || goid % sample_every == 0;
+}
+
+static __always_inline __u64 mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+/*
+ * The site's identity: the wait reason and up to BW_GO_SITE_DEPTH return
+ * addresses, the first from [sp] (at entry, the caller is only there), the
+ * rest along the frame pointers from rbp, which is still the caller's.
+ */
+static __always_inline __u64 site_of(struct pt_regs *ctx, __u32 reason)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ reason, ret = 0, fp = ctx->bp;
+
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)ctx->sp))
+		return 0;
+	h = mix(h, ret);
+	for (int i = 1; i < BW_GO_SITE_DEPTH && fp; i++) {
+		__u64 rec[2];
+
+		if (bpf_probe_read_user(rec, sizeof(rec), (void *)fp))
+			break;
+		h = mix(h, rec[1]);
+		if (rec[0] <= fp)
+			break;
+		fp = rec[0];
+	}
+	return h ? h : 1;
+}
+
+/* The first park at a site: keep its whole stack, caller included. */
+static __always_inline void capture_stack(struct pt_regs *ctx, __u64 site)
+{
+	struct bw_go_stack *st;
+	__u32 zero = 0;
+	__u64 ret;
+	long n, err;
+
+	if (bpf_map_lookup_elem(&go_stacks, &site))
+		return;
+	st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!st)
+		return;
+	/* frames[0] = ip; frames[1] = [sp], which the frame-pointer walk skips */
+	n = bpf_get_stack(ctx, &st->frames[1], sizeof(st->frames) - sizeof(__u64),
+			  BPF_F_USER_STACK);
+	if (n <= 0 || bpf_probe_read_user(&ret, sizeof(ret), (void *)ctx->sp)) {
+		count(BW_GO_STACKS_FULL);
+		return;
+	}
+	st->frames[0] = st->frames[1]; /* ip */
+	st->frames[1] = ret;
+	st->nframes = n / sizeof(__u64) + 1;
+	st->tgid = bpf_get_current_pid_tgid() >> 32;
+	err = bpf_map_update_elem(&go_stacks, &site, st, BPF_NOEXIST);
+	if (err && err != -EEXIST) /* another CPU stored it first: fine */
+		count(BW_GO_STACKS_FULL);
+}
+
+/* func gopark(unlockf func(*g, unsafe.Pointer) bool, lock unsafe.Pointer, reason waitReason, ...) */
+SEC("uprobe")
+int BPF_KPROBE(go_park)
+{
+	struct bw_go_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct bw_go_park park = {};
+
+	if (read_goid(ctx->r14, &key.goid))
+		return 0;
+	count(BW_GO_PARKS);
+	if (!sampled(key.goid)) {
+		count(BW_GO_SAMPLED_OUT);
+		return 0;
+	}
+	park.reason = ctx->cx & 0xff;
+	park.lock = ctx->bx;
+	park.site = site_of(ctx, park.reason);
+	park.park_ns = bpf_ktime_get_ns();
+	if (!park.site)
+		return 0;
+	capture_stack(ctx, park.site);
+	if (bpf_map_update_elem(&parked, &key, &park, BPF_ANY))
+		count(BW_GO_PARKED_FULL);
+	return 0;
+}
+
+static __always_inline struct bw_go_wait_stats *site_stats(const struct bw_go_site_key *key)
+{
+	static const struct bw_go_wait_stats zero = {};
+	struct bw_go_wait_stats *st = bpf_map_lookup_elem(&go_waits, key);
+
+	if (st)
+		return st;
+	bpf_map_update_elem(&go_waits, key, &zero, BPF_NOEXIST);
+	st = bpf_map_lookup_elem(&go_waits, key);
+	if (!st)
+		count(BW_GO_WAITS_FULL);
+	return st;
+}
+
+/* func ready(gp *g, traceskip int, next bool) */
+SEC("uprobe")
+int BPF_KPROBE(go_ready)
+{
+	struct bw_go_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct bw_go_site_key skey = { .tgid = key.tgid };
+	struct bw_go_wait_stats *st;
+	struct bw_go_park *park;
+	__u64 dur;
+
+	if (read_goid(ctx->ax, &key.goid))
+		return 0;
+	count(BW_GO_READIES);
+	park = bpf_map_lookup_elem(&parked, &key);
+	if (!park) {
+		if (sampled(key.goid))
+			count(BW_GO_READY_UNKNOWN);
+		return 0;
+	}
+	dur = bpf_ktime_get_ns() - park->park_ns;
+	skey.reason = park->reason;
+	skey.site = park->site;
+	bpf_map_delete_elem(&parked, &key);
+	st = site_stats(&skey);
+	if (!st)
+		return 0;
+	__sync_fetch_and_add(&st->count, 1);
+	__sync_fetch_and_add(&st->total_ns, dur);
+	if (dur > st->max_ns)
+		st->max_ns = dur;
+	__sync_fetch_and_add(&st->hist[hist_slot(dur)], 1);
+	return 0;
+}
+
+/* func goexit0(gp *g): a goroutine readied by the netpoller (not ready()) may exit */
+SEC("uprobe")
+int BPF_KPROBE(go_exit)
+{
+	struct bw_go_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+
+	if (read_goid(ctx->ax, &key.goid))
+		return 0;
+	bpf_map_delete_elem(&parked, &key);
+	return 0;
+}
