@@ -16,7 +16,7 @@ ARCH      := x86
 PREFIX    ?= /usr/local
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS      := libbpf libelf libdw zlib libmicrohttpd json-c ncursesw
+PKGS      := libbpf libelf libdw zlib libmicrohttpd json-c ncursesw capstone
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	# build
 	clang llvm make gcc pkg-config bpftool
-	libbpf-dev libelf-dev libdw-dev zlib1g-dev
+	libbpf-dev libelf-dev libdw-dev zlib1g-dev libcapstone-dev
 	libmicrohttpd-dev libjson-c-dev libncurses-dev
 	# tests
 	libcmocka-dev clang-format golang-go tmux

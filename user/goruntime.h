@@ -32,7 +32,9 @@ struct bw_go_layout {
 	int startpc;
 	int parentgoid;	    /* -1 before Go 1.21 */
 	int waiting;	    /* g.waiting (*sudog), -1 if unknown */
-	int sudog_elem;	    /* sudog.c (*hchan) offset, -1 if unknown */
+	int sudog_c;	    /* address of the channel in a sudog (sudog.c), -1 if unknown */
+	int stack_lo;	    /* g.stack.lo */
+	int stack_hi;	    /* g.stack.hi */
 	const char *source; /* "DWARF" or the runtime source it was taken from */
 };
 
@@ -50,10 +52,13 @@ enum bw_gstatus {
 };
 
 /*
- * Fill layout for gb: DWARF first, then the version table. Returns 0,
+ * Fill layout for gb: DWARF of the file at path first (path may be NULL, and
+ * the binary may have no DWARF), then the version table. Returns 0,
  * -ENOTSUP for a Go version outside the table with no DWARF (the message
  * names the version), or another negative errno.
  */
+int bw_go_layout__for_file(const struct bw_gobin *gb, const char *path, struct bw_go_layout *out);
+/* The same without a path: the version table only. */
 int bw_go_layout__for(const struct bw_gobin *gb, struct bw_go_layout *out);
 /* Layout from the built-in table only (tests compare it with DWARF). */
 int bw_go_layout__from_table(const struct bw_go_version *v, struct bw_go_layout *out);
@@ -90,11 +95,22 @@ struct bw_gosnap_stats {
 	uint64_t syscall;
 	uint64_t torn;	  /* records that changed while read: skipped */
 	uint64_t read_ns; /* time spent reading */
+	uint64_t walked;  /* stacks unwound in this read */
+	uint64_t cached;  /* stacks reused: the goroutine had not moved since the last read */
 };
 
 typedef void (*bw_goroutine_fn)(void *ctx, const struct bw_goroutine *g);
 
 struct bw_gosnap;
+
+/*
+ * Link-time address of runtime.allgs (a []*g): from .symtab when present,
+ * else from the code of the runtime functions that load it (forEachG,
+ * allgadd), found through the pcln table. 0 or -ENOENT.
+ */
+int bw_go_find_allgs(const struct bw_gobin *gb, uint64_t *addr);
+/* The code method alone, for stripped binaries (tests compare both). */
+int bw_go_find_allgs_by_code(const struct bw_gobin *gb, uint64_t *addr);
 
 /*
  * Prepare to read the goroutines of pid, whose main executable is gb,
@@ -110,6 +126,8 @@ struct bw_gosnap *bw_gosnap__new(pid_t pid, const struct bw_gobin *gb, uint64_t 
 int bw_gosnap__read(struct bw_gosnap *snap, bw_goroutine_fn fn, void *ctx,
 		    struct bw_gosnap_stats *stats);
 const struct bw_go_layout *bw_gosnap__layout(const struct bw_gosnap *snap);
+/* Runtime address of runtime.allgs in the target. */
+uint64_t bw_gosnap__allgs(const struct bw_gosnap *snap);
 void bw_gosnap__free(struct bw_gosnap *snap);
 
 #endif /* BW_GORUNTIME_H */
