@@ -121,6 +121,15 @@ struct bw_site {
 	uint32_t last_waker_pid;
 	char last_waker_comm[BW_COMM_LEN];
 
+	/*
+	 * The trend detector's judgement of this interval (filled by the
+	 * report writer through user/trend.h): verdict 0 ok, 1 suspect, 2 leak.
+	 */
+	uint8_t verdict;
+	double growth_per_min;
+	double confidence;
+	double growing_for_s;
+
 	uint64_t first_seen_ns;
 	uint64_t last_active_ns; /* last snapshot with a waiter or a completed wait */
 
