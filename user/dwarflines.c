@@ -141,7 +141,11 @@ static void find_scopes(Dwarf_Die *cudie, uint64_t vaddr, struct bw_srcline *out
 			if (out->inlined && !dwarf_entrypc(&scopes[i], &entry))
 				out->inlined_entry = entry;
 		} else if (tag == DW_TAG_subprogram) {
+			Dwarf_Addr entry;
+
 			out->function = die_name(&scopes[i]);
+			if (out->function && !dwarf_entrypc(&scopes[i], &entry))
+				out->function_entry = entry;
 			break;
 		}
 	}

@@ -15,11 +15,12 @@
 #include <libelf.h>
 
 struct bw_srcline {
-	const char *file;	/* owned by the bw_dwarflines; NULL when unknown */
-	int line;		/* 0 when unknown */
-	const char *function;	/* the enclosing (not inlined) subprogram, or NULL */
-	const char *inlined;	/* innermost function inlined at the address, or NULL */
-	uint64_t inlined_entry; /* its entry address (0 when unknown) */
+	const char *file;	 /* owned by the bw_dwarflines; NULL when unknown */
+	int line;		 /* 0 when unknown */
+	const char *function;	 /* the enclosing (not inlined) subprogram, or NULL */
+	uint64_t function_entry; /* its entry address (0 when unknown) */
+	const char *inlined;	 /* innermost function inlined at the address, or NULL */
+	uint64_t inlined_entry;	 /* its entry address (0 when unknown) */
 };
 
 struct bw_dwarflines;

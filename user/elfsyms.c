@@ -437,3 +437,8 @@ Elf *bw_elfsyms__elf(const struct bw_elfsyms *es)
 {
 	return es->elf;
 }
+
+int bw_elfsyms__fd(const struct bw_elfsyms *es)
+{
+	return es->fd;
+}

@@ -62,5 +62,7 @@ bool bw_elfsyms__has_debug_info(const struct bw_elfsyms *es);
 int bw_elfsyms__build_id(const struct bw_elfsyms *es, const uint8_t **id, size_t *len);
 /* The libelf handle, for libdw (dwarflines). Owned by the object. */
 Elf *bw_elfsyms__elf(const struct bw_elfsyms *es);
+/* The open descriptor (-1 for memory images): "/proc/self/fd/N" reopens the same file. */
+int bw_elfsyms__fd(const struct bw_elfsyms *es);
 
 #endif /* BW_ELFSYMS_H */
