@@ -51,6 +51,8 @@ uint64_t bw_hist_quantile(const uint64_t hist[BW_HIST_SLOTS], double q, uint64_t
 		high = i == BW_HIST_SLOTS - 1 && max ? max : bw_hist_slot_high(i);
 		frac = (rank - (double)seen) / (double)hist[i];
 		est = low + (uint64_t)(frac * (double)(high - low));
+		if (est < low)
+			est = high; /* the open last bucket: high - low rounds up in a double */
 		return max && est > max ? max : est;
 	}
 	return max;
