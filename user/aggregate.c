@@ -60,6 +60,8 @@ struct bw_agg *bw_agg__new(const struct bw_agg_opts *opts)
 	agg->opts = *opts;
 	if (!agg->opts.history_cap)
 		agg->opts.history_cap = 600;
+	if (!agg->opts.aged_ns)
+		agg->opts.aged_ns = 60000000000ULL;
 	if (!agg->opts.max_sites)
 		agg->opts.max_sites = 10000;
 	bw_u64map__init(&agg->sites);
@@ -85,6 +87,7 @@ static void free_site(struct bw_site *s)
 	free(s->frames);
 	free(s->kframes);
 	free(s->history);
+	free(s->aged_history);
 	free(s);
 }
 
@@ -189,7 +192,10 @@ static struct bw_site *new_site(struct bw_agg *agg, uint64_t id, pid_t pid, enum
 	if (!s)
 		return NULL;
 	s->history = calloc(agg->opts.history_cap, sizeof(*s->history));
-	if (!s->history) {
+	s->aged_history = calloc(agg->opts.history_cap, sizeof(*s->aged_history));
+	if (!s->history || !s->aged_history) {
+		free(s->history);
+		free(s->aged_history);
 		free(s);
 		return NULL;
 	}
@@ -253,6 +259,7 @@ void bw_agg__begin(struct bw_agg *agg, uint64_t now_ns)
 		s->seen_lower_bound = false;
 		s->seen_age_sum = 0;
 		s->seen_objects = 0;
+		s->seen_aged = 0;
 		memset(s->seen_age_hist, 0, sizeof(s->seen_age_hist));
 	}
 	bw_u64map__free(&agg->objects);
@@ -335,6 +342,8 @@ int bw_agg__add_waiter(struct bw_agg *agg, const struct bw_waiter_in *in)
 	s->seen_blocked++;
 	s->seen_age_sum += age;
 	s->seen_age_hist[bw_hist_slot(age)]++;
+	if (age >= agg->opts.aged_ns)
+		s->seen_aged++;
 	if (age >= s->seen_oldest_age) {
 		s->seen_oldest_age = age;
 		s->seen_oldest_waiter = in->waiter_id;
@@ -378,15 +387,17 @@ int bw_agg__add_completed(struct bw_agg *agg, const struct bw_completed_in *in)
 	return 0;
 }
 
-static void push_history(struct bw_agg *agg, struct bw_site *s, uint32_t value)
+static void push_history(struct bw_agg *agg, struct bw_site *s, uint32_t value, uint32_t aged)
 {
 	size_t cap = agg->opts.history_cap;
 
 	if (s->history_len == cap) {
 		/* drop the oldest sample; the interval length is fixed */
 		memmove(s->history, s->history + 1, (cap - 1) * sizeof(*s->history));
+		memmove(s->aged_history, s->aged_history + 1, (cap - 1) * sizeof(*s->aged_history));
 		s->history_len--;
 	}
+	s->aged_history[s->history_len] = aged;
 	s->history[s->history_len++] = value;
 }
 
@@ -401,7 +412,7 @@ static void close_site(struct bw_agg *agg, struct bw_site *s)
 	memcpy(s->age_hist, s->seen_age_hist, sizeof(s->age_hist));
 	if (s->blocked || s->waits_interval)
 		s->last_active_ns = agg->now_ns;
-	push_history(agg, s, s->blocked);
+	push_history(agg, s, s->blocked, s->seen_aged);
 }
 
 static void forget_stale_waiters(struct bw_agg *agg)

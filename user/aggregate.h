@@ -135,6 +135,8 @@ struct bw_site {
 
 	/* "blocked now" per interval, oldest first, at most history_cap samples */
 	uint32_t *history;
+	/* the same samples, counting only waiters at least aged_ns old (trend evidence) */
+	uint32_t *aged_history;
 	size_t history_len;
 
 	/* scratch of the aggregator */
@@ -145,6 +147,7 @@ struct bw_site {
 	uint64_t seen_age_sum;
 	uint64_t seen_age_hist[BW_HIST_SLOTS];
 	uint32_t seen_objects;
+	uint32_t seen_aged;
 };
 
 /* Per-process totals for the summary line. */
@@ -169,6 +172,7 @@ struct bw_agg_opts {
 	bw_resolve_fn resolve; /* may be NULL: frames stay unnamed */
 	void *resolve_ctx;
 	size_t history_cap; /* samples of "blocked now" kept per site */
+	uint64_t aged_ns;   /* age that counts a waiter in aged_history; 0: 60 s */
 	size_t max_sites;   /* idle sites are evicted beyond this */
 };
 
