@@ -125,7 +125,35 @@ static const char *die_name(Dwarf_Die *die)
 	return dwarf_formstring(&attr);
 }
 
-/* Name the innermost inlined function and the enclosing subprogram. */
+static void set_function(Dwarf_Die *die, const char **name, uint64_t *entry)
+{
+	Dwarf_Addr pc;
+
+	*name = die_name(die);
+	if (*name && !dwarf_entrypc(die, &pc))
+		*entry = pc;
+}
+
+/* The subprogram holding die in the concrete tree (the caller of an inlined copy). */
+static void find_caller(Dwarf_Die *die, struct bw_srcline *out)
+{
+	Dwarf_Die *scopes = NULL;
+	int n = dwarf_getscopes_die(die, &scopes);
+
+	for (int i = 0; i < n; i++) {
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
+			set_function(&scopes[i], &out->function, &out->function_entry);
+			break;
+		}
+	}
+	free(scopes);
+}
+
+/*
+ * Name the innermost inlined function and the enclosing subprogram. Past an
+ * inlined instance dwarf_getscopes follows the abstract definition, not the
+ * caller: the caller comes from the instance's own place in the tree.
+ */
 static void find_scopes(Dwarf_Die *cudie, uint64_t vaddr, struct bw_srcline *out)
 {
 	Dwarf_Die *scopes = NULL;
@@ -134,18 +162,13 @@ static void find_scopes(Dwarf_Die *cudie, uint64_t vaddr, struct bw_srcline *out
 	for (int i = 0; i < n; i++) {
 		int tag = dwarf_tag(&scopes[i]);
 
-		if (tag == DW_TAG_inlined_subroutine && !out->inlined) {
-			Dwarf_Addr entry;
-
-			out->inlined = die_name(&scopes[i]);
-			if (out->inlined && !dwarf_entrypc(&scopes[i], &entry))
-				out->inlined_entry = entry;
-		} else if (tag == DW_TAG_subprogram) {
-			Dwarf_Addr entry;
-
-			out->function = die_name(&scopes[i]);
-			if (out->function && !dwarf_entrypc(&scopes[i], &entry))
-				out->function_entry = entry;
+		if (tag == DW_TAG_inlined_subroutine) {
+			set_function(&scopes[i], &out->inlined, &out->inlined_entry);
+			find_caller(&scopes[i], out);
+			break;
+		}
+		if (tag == DW_TAG_subprogram) {
+			set_function(&scopes[i], &out->function, &out->function_entry);
 			break;
 		}
 	}

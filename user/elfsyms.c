@@ -55,18 +55,19 @@ static int symtab_push(struct symtab *t, const struct sym *s)
 	return 0;
 }
 
-/* Among aliases prefer a sized symbol, then global over weak over local, then fewer '_'. */
+/*
+ * Among aliases at one address prefer a sized symbol, then the name with the
+ * fewest leading '_' (getpid over __getpid, though getpid is the weak one),
+ * then global over weak over local.
+ */
 static int sym_rank(const GElf_Sym *gs, const char *name)
 {
 	int bind = GELF_ST_BIND(gs->st_info);
 	int r = gs->st_size ? 0 : 100;
 
-	r += bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 10 : 20;
-	while (*name == '_' && r % 10 < 9) {
-		name++;
-		r++;
-	}
-	return r;
+	for (int i = 0; i < 3 && name[i] == '_'; i++)
+		r += 10;
+	return r + (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2);
 }
 
 static uint64_t section_end(Elf *elf, size_t shndx)
