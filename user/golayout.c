@@ -154,6 +154,20 @@ static int struct_member(Dwarf_Die *st, const char *name, size_t len, Dwarf_Die 
 	return -ENOENT;
 }
 
+/* Go names its structs through a typedef of the same name: follow it. */
+static int strip_typedefs(Dwarf_Die *die)
+{
+	for (int depth = 0; depth < 8; depth++) {
+		Dwarf_Attribute a;
+
+		if (dwarf_tag(die) != DW_TAG_typedef)
+			return 0;
+		if (!dwarf_attr(die, DW_AT_type, &a) || !dwarf_formref_die(&a, die))
+			return -1;
+	}
+	return -1;
+}
+
 /*
  * Offset of a dotted member path ("sched.sp") inside struct st. Returns the
  * offset, or -1 when a member is missing (older Go versions lack some).
@@ -174,7 +188,8 @@ static int member_offset(Dwarf_Die *st, const char *path)
 		total += (int)off;
 		if (!dot)
 			return total;
-		if (!dwarf_attr(&member, DW_AT_type, &a) || !dwarf_formref_die(&a, &cur))
+		if (!dwarf_attr(&member, DW_AT_type, &a) || !dwarf_formref_die(&a, &cur) ||
+		    strip_typedefs(&cur))
 			return -1;
 		path = dot + 1;
 	}
