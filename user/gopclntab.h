@@ -56,6 +56,11 @@ int bw_gobin__func_by_name(const struct bw_gobin *gb, const char *name, struct b
 /* Number of functions in the pcln table. */
 size_t bw_gobin__func_count(const struct bw_gobin *gb);
 
+/* Base of 1.18+ function entry offsets (pcHeader.textStart or moduledata.text). */
+uint64_t bw_gobin__text_start(const struct bw_gobin *gb);
+/* Link-time address of runtime.firstmoduledata when it had to be found (else 0). */
+uint64_t bw_gobin__moduledata(const struct bw_gobin *gb);
+
 /* Address of a data symbol by name, from .symtab when present (0 if unknown). */
 uint64_t bw_gobin__symbol(const struct bw_gobin *gb, const char *name);
 

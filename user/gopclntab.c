@@ -1,0 +1,1112 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Go pcln table reader. Formats from Go's runtime/symtab.go (pcHeader, _func,
+ * functab, moduledata) and runtime/runtime2.go/debug/buildinfo (.go.buildinfo).
+ * The whole file is mapped (or given) as one image; every table read goes
+ * through img_at()/pcln_at(), which check offset + length against the image.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gopclntab.h"
+#include "log.h"
+
+#define PCLN_MAGIC_116 0xfffffffau
+#define PCLN_MAGIC_118 0xfffffff0u
+#define PCLN_MAGIC_120 0xfffffff1u
+#define PCLN_MAGIC_12 0xfffffffbu /* Go 1.2-1.15: not supported */
+
+#define BUILDINFO_MAGIC "\xff Go buildinf:"
+#define BUILDINFO_MAGIC_LEN 14
+#define BUILDINFO_HDR_LEN 32
+#define MAX_VERSION 64
+/* a pc-value table longer than this is corrupt (Go's largest are a few KB) */
+#define MAX_PCVALUE_STEPS (1u << 20)
+
+/* moduledata field indices in pointer-sized words (symtab.go, Go 1.16-1.26):
+ * pcHeader, 6 slices of 3 words, findfunctab, minpc, maxpc, text */
+#define MD_PCHEADER 0
+#define MD_FUNCNAMETAB 1
+#define MD_MINPC 20
+#define MD_MAXPC 21
+#define MD_TEXT 22
+#define MD_WORDS 23
+
+struct seg {
+	uint64_t vaddr, memsz, off, filesz;
+	uint32_t flags;
+};
+
+/* bytes of one section in the image; p == NULL if absent */
+struct region {
+	const uint8_t *p;
+	size_t size;
+	uint64_t vaddr;
+};
+
+struct bw_gobin {
+	const uint8_t *img;
+	size_t size;
+	void *map; /* our mmap of the file, NULL for memory images */
+	size_t map_len;
+	Elf *elf;
+	struct seg *segs;
+	size_t nsegs;
+	struct region sec_pcln, sec_buildinfo, sec_module, sec_noptrdata, sec_data, sec_text;
+	Elf_Scn *symtab;
+	bool has_symtab, has_dwarf;
+
+	/* the pcln table */
+	const uint8_t *pcln;
+	size_t pcln_size;
+	uint64_t pcln_vaddr;
+	uint32_t magic;
+	uint8_t minlc, ptrsize;
+	uint64_t nfunc, text_start;
+	uint64_t funcname_off, cu_off, filetab_off, pctab_off, ftab_off;
+	size_t func_size; /* bytes of _func fields we read */
+	uint64_t moduledata;
+
+	char version[MAX_VERSION];
+	struct bw_go_version v;
+	bool has_version;
+
+	pthread_mutex_t lock;
+	uint32_t *by_name; /* function indices sorted by name, built on first use */
+	size_t nby_name;
+	bool by_name_built;
+};
+
+/* ---- bounds-checked access ---- */
+
+static const uint8_t *span(const uint8_t *base, size_t size, uint64_t off, uint64_t len)
+{
+	if (off > size || len > size - off)
+		return NULL;
+	return base + off;
+}
+
+static const uint8_t *pcln_at(const struct bw_gobin *gb, uint64_t off, uint64_t len)
+{
+	return span(gb->pcln, gb->pcln_size, off, len);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le32toh(v);
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
+}
+
+static uint64_t rdptr(const uint8_t *p, unsigned int ptrsize)
+{
+	return ptrsize == 8 ? rd64(p) : rd32(p);
+}
+
+/* A NUL-terminated string at off in [base, base+size), or NULL. */
+static const char *cstr_at(const uint8_t *base, size_t size, uint64_t off)
+{
+	if (off >= size || !memchr(base + off, 0, size - off))
+		return NULL;
+	return (const char *)base + off;
+}
+
+/* ---- ELF: segments and sections ---- */
+
+static const struct seg *seg_of(const struct bw_gobin *gb, uint64_t vaddr)
+{
+	for (size_t i = 0; i < gb->nsegs; i++) {
+		const struct seg *s = &gb->segs[i];
+
+		if (vaddr >= s->vaddr && vaddr - s->vaddr < s->filesz)
+			return s;
+	}
+	return NULL;
+}
+
+int bw_gobin__vaddr_to_offset(const struct bw_gobin *gb, uint64_t vaddr, uint64_t *off)
+{
+	const struct seg *s = gb ? seg_of(gb, vaddr) : NULL;
+
+	if (!s)
+		return -ENOENT;
+	*off = s->off + (vaddr - s->vaddr);
+	return 0;
+}
+
+/* Pointer to len bytes at a link-time address, all inside one segment's file bytes. */
+static const uint8_t *vaddr_ptr(const struct bw_gobin *gb, uint64_t vaddr, uint64_t len)
+{
+	const struct seg *s = seg_of(gb, vaddr);
+
+	if (!s || len > s->filesz - (vaddr - s->vaddr))
+		return NULL;
+	return span(gb->img, gb->size, s->off + (vaddr - s->vaddr), len);
+}
+
+int bw_gobin__read(const struct bw_gobin *gb, uint64_t vaddr, void *buf, size_t len)
+{
+	const uint8_t *p = gb ? vaddr_ptr(gb, vaddr, len) : NULL;
+
+	if (!p)
+		return -EFAULT;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+static int load_segments(struct bw_gobin *gb)
+{
+	size_t n;
+
+	if (elf_getphdrnum(gb->elf, &n) || !n)
+		return 0;
+	gb->segs = calloc(n, sizeof(*gb->segs));
+	if (!gb->segs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(gb->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		/* the file bytes of a segment must lie in the image */
+		if (!span(gb->img, gb->size, ph.p_offset, ph.p_filesz) ||
+		    ph.p_vaddr > UINT64_MAX - ph.p_memsz || ph.p_filesz > ph.p_memsz)
+			continue;
+		gb->segs[gb->nsegs++] = (struct seg){ ph.p_vaddr, ph.p_memsz, ph.p_offset,
+						      ph.p_filesz, ph.p_flags };
+	}
+	return 0;
+}
+
+static void set_region(struct bw_gobin *gb, struct region *r, const GElf_Shdr *sh)
+{
+	const uint8_t *p;
+
+	if (sh->sh_type == SHT_NOBITS || !sh->sh_size)
+		return;
+	p = span(gb->img, gb->size, sh->sh_offset, sh->sh_size);
+	if (!p)
+		return;
+	r->p = p;
+	r->size = sh->sh_size;
+	r->vaddr = sh->sh_addr;
+}
+
+static void note_section(struct bw_gobin *gb, Elf_Scn *scn, const GElf_Shdr *sh, const char *name)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} wanted[] = {
+		{ ".gopclntab", offsetof(struct bw_gobin, sec_pcln) },
+		{ ".go.buildinfo", offsetof(struct bw_gobin, sec_buildinfo) },
+		{ ".go.module", offsetof(struct bw_gobin, sec_module) },
+		{ ".noptrdata", offsetof(struct bw_gobin, sec_noptrdata) },
+		{ ".data", offsetof(struct bw_gobin, sec_data) },
+		{ ".text", offsetof(struct bw_gobin, sec_text) },
+	};
+
+	if (sh->sh_type == SHT_SYMTAB && !gb->symtab) {
+		gb->symtab = scn;
+		gb->has_symtab = true;
+	}
+	if (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info"))
+		gb->has_dwarf = true;
+	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+		if (!strcmp(name, wanted[i].name))
+			set_region(gb, (struct region *)((char *)gb + wanted[i].off), sh);
+}
+
+static void scan_sections(struct bw_gobin *gb)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(gb->elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(gb->elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(gb->elf, shstrndx, sh.sh_name);
+		if (name)
+			note_section(gb, scn, &sh, name);
+	}
+}
+
+/* ---- the pcln header ---- */
+
+static size_t func_fields_size(uint32_t magic)
+{
+	/* through cuOffset: 1.16 starts with a uintptr entry, 1.18+ with a uint32 entryoff */
+	return magic == PCLN_MAGIC_116 ? 40 : 36;
+}
+
+static uint64_t ftab_entry_size(const struct bw_gobin *gb)
+{
+	return gb->magic == PCLN_MAGIC_116 ? 2 * (uint64_t)gb->ptrsize : 8;
+}
+
+/* Entry address of ftab[i], i in [0, nfunc] (nfunc: the end of the last function). */
+static uint64_t ftab_entry(const struct bw_gobin *gb, uint64_t i)
+{
+	bool abs = gb->magic == PCLN_MAGIC_116;
+	const uint8_t *p = pcln_at(gb, gb->ftab_off + i * ftab_entry_size(gb),
+				   abs ? gb->ptrsize : 4);
+
+	if (!p)
+		return 0;
+	if (abs)
+		return rdptr(p, gb->ptrsize);
+	return gb->text_start + rd32(p);
+}
+
+/* The _func of ftab[i], i < nfunc, with its fixed fields in bounds. */
+static const uint8_t *ftab_func(const struct bw_gobin *gb, uint64_t i)
+{
+	const uint8_t *p = pcln_at(gb, gb->ftab_off + i * ftab_entry_size(gb), ftab_entry_size(gb));
+	uint64_t funcoff;
+
+	if (!p)
+		return NULL;
+	funcoff = gb->magic == PCLN_MAGIC_116 ? rdptr(p + gb->ptrsize, gb->ptrsize) : rd32(p + 4);
+	if (funcoff > UINT64_MAX - gb->ftab_off)
+		return NULL;
+	return pcln_at(gb, gb->ftab_off + funcoff, gb->func_size);
+}
+
+/* _func field at byte offset off118 in the 1.18+ layout (1.16: +4, after a 64-bit entry). */
+static uint32_t func_u32(const struct bw_gobin *gb, const uint8_t *f, size_t off118)
+{
+	return rd32(f + off118 + (gb->magic == PCLN_MAGIC_116 ? gb->ptrsize - 4 : 0));
+}
+
+#define FUNC_NAMEOFF 4
+#define FUNC_PCFILE 20
+#define FUNC_PCLN 24
+#define FUNC_CUOFF 32
+
+static const char *func_name(const struct bw_gobin *gb, const uint8_t *f)
+{
+	uint32_t nameoff = func_u32(gb, f, FUNC_NAMEOFF);
+
+	if (gb->funcname_off >= gb->pcln_size)
+		return NULL;
+	return cstr_at(gb->pcln + gb->funcname_off, gb->pcln_size - gb->funcname_off, nameoff);
+}
+
+static int parse_header(struct bw_gobin *gb)
+{
+	const uint8_t *h = gb->pcln;
+	unsigned int ps;
+	uint64_t w[7];
+	size_t nw, hdr;
+
+	if (gb->pcln_size < 8)
+		return -EINVAL;
+	gb->magic = rd32(h);
+	if (gb->magic == PCLN_MAGIC_12)
+		return -ENOTSUP;
+	if (gb->magic != PCLN_MAGIC_116 && gb->magic != PCLN_MAGIC_118 &&
+	    gb->magic != PCLN_MAGIC_120)
+		return -EINVAL;
+	gb->minlc = h[6];
+	gb->ptrsize = h[7];
+	ps = gb->ptrsize;
+	if (h[4] || h[5] || (ps != 4 && ps != 8) ||
+	    (gb->minlc != 1 && gb->minlc != 2 && gb->minlc != 4))
+		return -EINVAL;
+	nw = gb->magic == PCLN_MAGIC_116 ? 7 : 8;
+	hdr = 8 + nw * ps;
+	if (gb->pcln_size < hdr)
+		return -EINVAL;
+	for (size_t i = 0, j = 0; i < nw; i++) {
+		uint64_t x = rdptr(h + 8 + i * ps, ps);
+
+		if (i == 2 && nw == 8) { /* textStart, 1.18+ only */
+			gb->text_start = x;
+			continue;
+		}
+		w[j++] = x;
+	}
+	gb->nfunc = w[0];
+	gb->funcname_off = w[2];
+	gb->cu_off = w[3];
+	gb->filetab_off = w[4];
+	gb->pctab_off = w[5];
+	gb->ftab_off = w[6];
+	gb->func_size = func_fields_size(gb->magic);
+	if (ps == 4 && gb->magic == PCLN_MAGIC_116)
+		gb->func_size -= 4; /* a 32-bit entry */
+	if (!gb->nfunc || gb->nfunc > gb->pcln_size / 8 ||
+	    !pcln_at(gb, gb->ftab_off, (gb->nfunc + 1) * ftab_entry_size(gb)) ||
+	    gb->funcname_off >= gb->pcln_size || gb->cu_off > gb->pcln_size ||
+	    gb->filetab_off >= gb->pcln_size || gb->pctab_off >= gb->pcln_size)
+		return -EINVAL;
+	return 0;
+}
+
+/* The first function must have a readable name: a cheap check that offsets make sense. */
+static int check_tables(const struct bw_gobin *gb)
+{
+	const uint8_t *f = ftab_func(gb, 0);
+
+	if (!f || !func_name(gb, f))
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- finding the pcln table when section headers are gone ---- */
+
+static bool plausible_header(const uint8_t *p, size_t avail)
+{
+	uint32_t m;
+
+	if (avail < 72)
+		return false;
+	m = rd32(p);
+	return (m == PCLN_MAGIC_116 || m == PCLN_MAGIC_118 || m == PCLN_MAGIC_120) && !p[4] &&
+	       !p[5] && (p[6] == 1 || p[6] == 2 || p[6] == 4) && (p[7] == 4 || p[7] == 8);
+}
+
+static int try_pcln(struct bw_gobin *gb, const uint8_t *p, size_t size, uint64_t vaddr)
+{
+	int err;
+
+	gb->pcln = p;
+	gb->pcln_size = size;
+	gb->pcln_vaddr = vaddr;
+	err = parse_header(gb);
+	if (!err)
+		err = check_tables(gb);
+	if (err) {
+		gb->pcln = NULL;
+		gb->pcln_size = 0;
+	}
+	return err;
+}
+
+static int find_pcln_by_magic(struct bw_gobin *gb)
+{
+	for (size_t i = 0; i < gb->nsegs; i++) {
+		const struct seg *s = &gb->segs[i];
+		const uint8_t *base = gb->img + s->off;
+
+		if (s->flags & PF_W) /* pcln lives in read-only data */
+			continue;
+		for (uint64_t o = (8 - (s->vaddr & 7)) & 7; o + 8 <= s->filesz; o += 8) {
+			if (!plausible_header(base + o, s->filesz - o))
+				continue;
+			if (!try_pcln(gb, base + o, s->filesz - o, s->vaddr + o))
+				return 0;
+		}
+	}
+	return -ENOEXEC;
+}
+
+static int find_pcln(struct bw_gobin *gb)
+{
+	int err;
+
+	if (gb->sec_pcln.p) {
+		err = try_pcln(gb, gb->sec_pcln.p, gb->sec_pcln.size, gb->sec_pcln.vaddr);
+		if (err)
+			bw_dbg("failed to parse '.gopclntab': %s", strerror(-err));
+		return err;
+	}
+	return find_pcln_by_magic(gb);
+}
+
+/* ---- runtime.moduledata: the text start when pcHeader.textStart is 0 ---- */
+
+static bool moduledata_at(const struct bw_gobin *gb, const uint8_t *p, size_t avail)
+{
+	unsigned int ps = gb->ptrsize;
+
+	if (avail < MD_WORDS * ps)
+		return false;
+	return rdptr(p + MD_PCHEADER * ps, ps) == gb->pcln_vaddr &&
+	       rdptr(p + MD_FUNCNAMETAB * ps, ps) == gb->pcln_vaddr + gb->funcname_off;
+}
+
+static uint64_t scan_moduledata(const struct bw_gobin *gb, const uint8_t *p, size_t size,
+				uint64_t vaddr)
+{
+	unsigned int ps = gb->ptrsize;
+
+	for (size_t o = (ps - (vaddr % ps)) % ps; o + MD_WORDS * ps <= size; o += ps)
+		if (moduledata_at(gb, p + o, size - o))
+			return vaddr + o;
+	return 0;
+}
+
+static uint64_t find_moduledata(const struct bw_gobin *gb)
+{
+	/* Go 1.26+: moduledata has its own section */
+	const struct region *rs[] = { &gb->sec_module, &gb->sec_noptrdata, &gb->sec_data };
+	uint64_t md;
+
+	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+		if (!rs[i]->p)
+			continue;
+		md = scan_moduledata(gb, rs[i]->p, rs[i]->size, rs[i]->vaddr);
+		if (md)
+			return md;
+	}
+	for (size_t i = 0; i < gb->nsegs; i++) {
+		const struct seg *s = &gb->segs[i];
+
+		if (!(s->flags & PF_W))
+			continue;
+		md = scan_moduledata(gb, gb->img + s->off, s->filesz, s->vaddr);
+		if (md)
+			return md;
+	}
+	return 0;
+}
+
+/* text = minpc - ftab[0].entryoff; the text field itself must agree. */
+static int text_from_moduledata(struct bw_gobin *gb)
+{
+	unsigned int ps = gb->ptrsize;
+	const uint8_t *md, *e0;
+	uint64_t text, minpc, maxpc;
+
+	gb->moduledata = find_moduledata(gb);
+	if (!gb->moduledata)
+		return -ENOENT;
+	md = vaddr_ptr(gb, gb->moduledata, MD_WORDS * ps);
+	e0 = pcln_at(gb, gb->ftab_off, 4);
+	if (!md || !e0)
+		return -ENOENT;
+	text = rdptr(md + MD_TEXT * ps, ps);
+	minpc = rdptr(md + MD_MINPC * ps, ps);
+	maxpc = rdptr(md + MD_MAXPC * ps, ps);
+	if (!text || minpc < text || maxpc < minpc || minpc - text != rd32(e0))
+		return -EINVAL;
+	gb->text_start = text;
+	return 0;
+}
+
+static void resolve_text_start(struct bw_gobin *gb)
+{
+	int err;
+
+	if (gb->magic == PCLN_MAGIC_116 || gb->text_start)
+		return;
+	/* Go 1.26 (and some cgo builds): pcHeader.textStart is 0; use moduledata.text */
+	err = text_from_moduledata(gb);
+	if (!err)
+		return;
+	/* last resort: the .text section (wrong if C code precedes Go's text) */
+	if (gb->sec_text.p)
+		gb->text_start = gb->sec_text.vaddr;
+	bw_dbg("failed to find runtime.moduledata: %s; text start 0x%llx", strerror(-err),
+	       (unsigned long long)gb->text_start);
+}
+
+/* ---- Go version ---- */
+
+static bool parse_version(const char *s, size_t len, struct bw_go_version *v)
+{
+	size_t i = 0;
+	int *parts[3] = { &v->major, &v->minor, &v->patch };
+	int n = 0;
+
+	if (len < 4 || memcmp(s, "go", 2))
+		return false;
+	i = 2;
+	*v = (struct bw_go_version){ 0, 0, 0 };
+	while (n < 3) {
+		int x = 0, digits = 0;
+
+		while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 6) {
+			x = x * 10 + (s[i++] - '0');
+			digits++;
+		}
+		if (!digits)
+			break;
+		*parts[n++] = x;
+		if (i >= len || s[i] != '.')
+			break;
+		i++;
+	}
+	return n >= 2 && v->major == 1;
+}
+
+static void set_version(struct bw_gobin *gb, const char *s, size_t len)
+{
+	struct bw_go_version v;
+
+	if (len >= MAX_VERSION)
+		len = MAX_VERSION - 1;
+	if (!parse_version(s, len, &v))
+		return;
+	memcpy(gb->version, s, len);
+	gb->version[len] = 0;
+	gb->v = v;
+	gb->has_version = true;
+}
+
+static uint64_t uvarint(const uint8_t *p, size_t size, size_t *used)
+{
+	uint64_t x = 0;
+
+	for (size_t i = 0; i < size && i < 10; i++) {
+		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*used = i + 1;
+			return x;
+		}
+	}
+	*used = 0;
+	return 0;
+}
+
+/* A Go string header (ptr, len) at p; its bytes, or NULL. */
+static const char *go_string(const struct bw_gobin *gb, const uint8_t *p, unsigned int ps,
+			     size_t *len)
+{
+	uint64_t ptr = rdptr(p, ps), n = rdptr(p + ps, ps);
+
+	if (!n || n >= MAX_VERSION)
+		return NULL;
+	*len = n;
+	return (const char *)vaddr_ptr(gb, ptr, n);
+}
+
+/* .go.buildinfo: 14-byte magic, ptrSize, flags; Go 1.18+ (flags & 2) inline varint strings. */
+static int version_from_buildinfo(struct bw_gobin *gb, const uint8_t *p, size_t size)
+{
+	unsigned int ps;
+	const char *s;
+	size_t used, len;
+	uint64_t n;
+
+	if (size < BUILDINFO_HDR_LEN || memcmp(p, BUILDINFO_MAGIC, BUILDINFO_MAGIC_LEN))
+		return -ENOENT;
+	ps = p[14];
+	if (p[15] & 2) {
+		n = uvarint(p + BUILDINFO_HDR_LEN, size - BUILDINFO_HDR_LEN, &used);
+		if (!used || n > size - BUILDINFO_HDR_LEN - used)
+			return -EINVAL;
+		set_version(gb, (const char *)p + BUILDINFO_HDR_LEN + used, n);
+		return gb->has_version ? 0 : -EINVAL;
+	}
+	if ((ps != 4 && ps != 8) || (p[15] & 1)) /* big-endian: not for us */
+		return -EINVAL;
+	/* old format: a pointer to the version string header */
+	p = vaddr_ptr(gb, rdptr(p + 16, ps), 2 * ps);
+	s = p ? go_string(gb, p, ps, &len) : NULL;
+	if (!s)
+		return -EINVAL;
+	set_version(gb, s, len);
+	return gb->has_version ? 0 : -EINVAL;
+}
+
+static int find_buildinfo(struct bw_gobin *gb)
+{
+	if (gb->sec_buildinfo.p)
+		return version_from_buildinfo(gb, gb->sec_buildinfo.p, gb->sec_buildinfo.size);
+	/* no section headers: the blob is 16-byte aligned in a writable segment */
+	for (size_t i = 0; i < gb->nsegs; i++) {
+		const struct seg *s = &gb->segs[i];
+		const uint8_t *base = gb->img + s->off;
+
+		if (!(s->flags & PF_W))
+			continue;
+		for (uint64_t o = (16 - (s->vaddr & 15)) & 15; o + BUILDINFO_HDR_LEN <= s->filesz;
+		     o += 16)
+			if (!memcmp(base + o, BUILDINFO_MAGIC, BUILDINFO_MAGIC_LEN))
+				return version_from_buildinfo(gb, base + o, s->filesz - o);
+	}
+	return -ENOENT;
+}
+
+/* Version strings look like "go1.21.5", "go1.22rc1", "go1.22.0 X:boringcrypto". */
+static bool version_chars(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < ' ' || s[i] > '~')
+			return false;
+	return true;
+}
+
+/* runtime.buildVersion is a string variable in the data: a (ptr, len) pair pointing at "go1.". */
+static int version_from_string_header(struct bw_gobin *gb)
+{
+	unsigned int ps = gb->ptrsize ? gb->ptrsize : 8;
+
+	for (size_t i = 0; i < gb->nsegs; i++) {
+		const struct seg *sg = &gb->segs[i];
+		const uint8_t *base = gb->img + sg->off;
+
+		if (!(sg->flags & PF_W))
+			continue;
+		for (uint64_t o = (ps - sg->vaddr % ps) % ps; o + 2 * ps <= sg->filesz; o += ps) {
+			uint64_t n = rdptr(base + o + ps, ps);
+			const char *s;
+			size_t len;
+
+			if (n < 6 || n >= MAX_VERSION)
+				continue;
+			s = go_string(gb, base + o, ps, &len);
+			if (!s || memcmp(s, "go1.", 4) || !version_chars(s, len))
+				continue;
+			set_version(gb, s, len);
+			if (gb->has_version)
+				return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static bool is_alnum(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Last resort: the first "go1.N[.P]" in read-only data standing on its own. */
+static int version_from_rodata(struct bw_gobin *gb)
+{
+	for (size_t i = 0; i < gb->nsegs; i++) {
+		const struct seg *sg = &gb->segs[i];
+		const char *base = (const char *)gb->img + sg->off, *end = base + sg->filesz;
+		const char *p = base;
+
+		if (sg->flags & (PF_W | PF_X))
+			continue;
+		while ((p = memmem(p, end - p, "go1.", 4))) {
+			const char *q = p + 4;
+
+			while (q < end && q - p < 16 && ((*q >= '0' && *q <= '9') || *q == '.'))
+				q++;
+			if ((p == base || !is_alnum(p[-1])) && q > p + 4 && q[-1] != '.' &&
+			    (q == end || !is_alnum(*q))) {
+				set_version(gb, p, q - p);
+				if (gb->has_version)
+					return 0;
+			}
+			p += 4;
+		}
+	}
+	return -ENOENT;
+}
+
+static void find_version(struct bw_gobin *gb)
+{
+	uint64_t sym = bw_gobin__symbol(gb, "runtime.buildVersion");
+	unsigned int ps = gb->ptrsize ? gb->ptrsize : 8;
+	const uint8_t *hdr;
+	const char *s;
+	size_t len;
+
+	if (!find_buildinfo(gb))
+		return;
+	if (sym && (hdr = vaddr_ptr(gb, sym, 2 * ps)) && (s = go_string(gb, hdr, ps, &len))) {
+		set_version(gb, s, len);
+		if (gb->has_version)
+			return;
+	}
+	if (!version_from_string_header(gb))
+		return;
+	version_from_rodata(gb);
+}
+
+/* ---- open / free ---- */
+
+static int gobin_init(struct bw_gobin *gb)
+{
+	GElf_Ehdr eh;
+	int err;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	gb->elf = elf_memory((char *)gb->img, gb->size);
+	if (!gb->elf || elf_kind(gb->elf) != ELF_K_ELF || !gelf_getehdr(gb->elf, &eh))
+		return -ENOEXEC;
+	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return -ENOEXEC;
+	err = load_segments(gb);
+	if (err)
+		return err;
+	scan_sections(gb);
+	err = find_pcln(gb);
+	if (err)
+		return err;
+	resolve_text_start(gb);
+	find_version(gb);
+	return 0;
+}
+
+static struct bw_gobin *gobin_new(const void *data, size_t size)
+{
+	struct bw_gobin *gb = calloc(1, sizeof(*gb));
+
+	if (!gb)
+		return NULL;
+	gb->img = data;
+	gb->size = size;
+	pthread_mutex_init(&gb->lock, NULL);
+	return gb;
+}
+
+static struct bw_gobin *gobin_finish(struct bw_gobin *gb)
+{
+	int err = gobin_init(gb);
+
+	if (err) {
+		bw_gobin__free(gb);
+		errno = -err;
+		return NULL;
+	}
+	return gb;
+}
+
+struct bw_gobin *bw_gobin__open_mem(const void *data, size_t size)
+{
+	struct bw_gobin *gb;
+
+	if (!data || !size) {
+		errno = ENOEXEC;
+		return NULL;
+	}
+	gb = gobin_new(data, size);
+	if (!gb) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return gobin_finish(gb);
+}
+
+struct bw_gobin *bw_gobin__open(const char *path)
+{
+	struct bw_gobin *gb;
+	struct stat st;
+	void *map;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st)) {
+		err = errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < 64) {
+		err = ENOEXEC;
+		goto fail;
+	}
+	/* private writable mapping: libelf may not write, but it is allowed to */
+	map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		err = errno;
+		goto fail;
+	}
+	close(fd);
+	gb = gobin_new(map, st.st_size);
+	if (!gb) {
+		munmap(map, st.st_size);
+		errno = ENOMEM;
+		return NULL;
+	}
+	gb->map = map;
+	gb->map_len = st.st_size;
+	return gobin_finish(gb);
+fail:
+	close(fd);
+	errno = err;
+	return NULL;
+}
+
+void bw_gobin__free(struct bw_gobin *gb)
+{
+	if (!gb)
+		return;
+	if (gb->elf)
+		elf_end(gb->elf);
+	if (gb->map)
+		munmap(gb->map, gb->map_len);
+	pthread_mutex_destroy(&gb->lock);
+	free(gb->by_name);
+	free(gb->segs);
+	free(gb);
+}
+
+/* ---- queries ---- */
+
+int bw_gobin__version(const struct bw_gobin *gb, struct bw_go_version *out)
+{
+	if (!gb || !gb->has_version)
+		return -ENOENT;
+	*out = gb->v;
+	return 0;
+}
+
+const char *bw_gobin__version_string(const struct bw_gobin *gb)
+{
+	return gb && gb->has_version ? gb->version : NULL;
+}
+
+uint32_t bw_gobin__pcln_magic(const struct bw_gobin *gb)
+{
+	return gb ? gb->magic : 0;
+}
+
+int bw_gobin__has_symtab(const struct bw_gobin *gb)
+{
+	return gb && gb->has_symtab;
+}
+
+int bw_gobin__has_dwarf(const struct bw_gobin *gb)
+{
+	return gb && gb->has_dwarf;
+}
+
+size_t bw_gobin__func_count(const struct bw_gobin *gb)
+{
+	return gb ? gb->nfunc : 0;
+}
+
+uint64_t bw_gobin__text_start(const struct bw_gobin *gb)
+{
+	return gb ? gb->text_start : 0;
+}
+
+uint64_t bw_gobin__moduledata(const struct bw_gobin *gb)
+{
+	return gb ? gb->moduledata : 0;
+}
+
+static int func_info(const struct bw_gobin *gb, uint64_t i, struct bw_go_func *out)
+{
+	const uint8_t *f = ftab_func(gb, i);
+	const char *name = f ? func_name(gb, f) : NULL;
+
+	if (!name)
+		return -ENOENT;
+	out->entry = ftab_entry(gb, i);
+	out->end = ftab_entry(gb, i + 1);
+	out->name = name;
+	return 0;
+}
+
+/* Index of the function holding pc, or -1. */
+static int64_t func_index(const struct bw_gobin *gb, uint64_t pc)
+{
+	uint64_t lo = 0, hi = gb->nfunc;
+
+	if (pc < ftab_entry(gb, 0) || pc >= ftab_entry(gb, gb->nfunc))
+		return -1;
+	/* largest i with entry(i) <= pc */
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (ftab_entry(gb, mid) <= pc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (int64_t)lo;
+}
+
+int bw_gobin__func_at(const struct bw_gobin *gb, uint64_t pc, struct bw_go_func *out)
+{
+	int64_t i = gb ? func_index(gb, pc) : -1;
+
+	if (i < 0)
+		return -ENOENT;
+	return func_info(gb, i, out);
+}
+
+/*
+ * Go's pc-value tables: pairs of (zigzag value delta, pc delta / minLC)
+ * varints, value starting at -1 and pc at the entry; a value delta of 0
+ * after the first pair ends the table.
+ */
+static bool pcvalue_varint(const uint8_t *p, size_t size, size_t *pos, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	for (unsigned int shift = 0; shift < 35; shift += 7) {
+		uint8_t b;
+
+		if (*pos >= size)
+			return false;
+		b = p[(*pos)++];
+		v |= (uint32_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int pcvalue(const struct bw_gobin *gb, uint32_t off, uint64_t entry, uint64_t target,
+		   int32_t *out)
+{
+	const uint8_t *tab = gb->pcln + gb->pctab_off;
+	size_t size = gb->pcln_size - gb->pctab_off, pos = off;
+	uint32_t val = (uint32_t)-1;
+	uint64_t pc = entry;
+
+	if (!off || off >= size)
+		return -ENOENT;
+	for (uint32_t step = 0; step < MAX_PCVALUE_STEPS; step++) {
+		uint32_t uvd, pcd;
+
+		if (!pcvalue_varint(tab, size, &pos, &uvd) || (!uvd && step))
+			return -ENOENT;
+		if (!pcvalue_varint(tab, size, &pos, &pcd))
+			return -ENOENT;
+		val += (uvd & 1) ? ~(uvd >> 1) : (uvd >> 1);
+		pc += (uint64_t)pcd * gb->minlc;
+		if (target < pc) {
+			*out = (int32_t)val;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static const char *file_name(const struct bw_gobin *gb, const uint8_t *f, int32_t fileno)
+{
+	uint64_t cu = func_u32(gb, f, FUNC_CUOFF);
+	const uint8_t *p;
+	uint32_t fileoff;
+
+	if (fileno < 0)
+		return NULL;
+	p = pcln_at(gb, gb->cu_off + (cu + (uint64_t)fileno) * 4, 4);
+	if (!p)
+		return NULL;
+	fileoff = rd32(p);
+	if (fileoff == UINT32_MAX)
+		return NULL;
+	return cstr_at(gb->pcln + gb->filetab_off, gb->pcln_size - gb->filetab_off, fileoff);
+}
+
+int bw_gobin__line_at(const struct bw_gobin *gb, uint64_t pc, const char **file, int *line)
+{
+	int64_t i = gb ? func_index(gb, pc) : -1;
+	const uint8_t *f = i >= 0 ? ftab_func(gb, i) : NULL;
+	uint64_t entry;
+	int32_t fileno, ln;
+	const char *name;
+
+	if (!f)
+		return -ENOENT;
+	entry = ftab_entry(gb, i);
+	if (pcvalue(gb, func_u32(gb, f, FUNC_PCFILE), entry, pc, &fileno) ||
+	    pcvalue(gb, func_u32(gb, f, FUNC_PCLN), entry, pc, &ln) || ln < 0)
+		return -ENOENT;
+	name = file_name(gb, f, fileno);
+	if (!name)
+		return -ENOENT;
+	*file = name;
+	*line = ln;
+	return 0;
+}
+
+/* ---- by name: a sorted index, built once ---- */
+
+static int cmp_by_name(const void *a, const void *b, void *arg)
+{
+	const struct bw_gobin *gb = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(func_name(gb, ftab_func(gb, x)), func_name(gb, ftab_func(gb, y)));
+
+	if (c)
+		return c;
+	return x < y ? -1 : x > y; /* the first of equal names wins */
+}
+
+static void build_name_index(struct bw_gobin *gb)
+{
+	gb->by_name_built = true;
+	gb->by_name = malloc(gb->nfunc * sizeof(*gb->by_name));
+	if (!gb->by_name)
+		return;
+	for (uint64_t i = 0; i < gb->nfunc && i < UINT32_MAX; i++) {
+		const uint8_t *f = ftab_func(gb, i);
+
+		if (f && func_name(gb, f))
+			gb->by_name[gb->nby_name++] = (uint32_t)i;
+	}
+	qsort_r(gb->by_name, gb->nby_name, sizeof(*gb->by_name), cmp_by_name, gb);
+}
+
+int bw_gobin__func_by_name(const struct bw_gobin *cgb, const char *name, struct bw_go_func *out)
+{
+	/* the index is a cache: building it does not change what the object answers */
+	struct bw_gobin *gb = (struct bw_gobin *)cgb;
+	size_t lo = 0, hi;
+
+	if (!gb || !name)
+		return -ENOENT;
+	pthread_mutex_lock(&gb->lock);
+	if (!gb->by_name_built)
+		build_name_index(gb);
+	pthread_mutex_unlock(&gb->lock);
+	hi = gb->nby_name;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(func_name(gb, ftab_func(gb, gb->by_name[mid])), name);
+
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == gb->nby_name || strcmp(func_name(gb, ftab_func(gb, gb->by_name[lo])), name))
+		return -ENOENT;
+	return func_info(gb, gb->by_name[lo], out);
+}
+
+/* ---- .symtab ---- */
+
+uint64_t bw_gobin__symbol(const struct bw_gobin *gb, const char *name)
+{
+	GElf_Shdr sh;
+	Elf_Data *data;
+	size_t count;
+
+	if (!gb || !gb->symtab || !gelf_getshdr(gb->symtab, &sh) || !sh.sh_entsize)
+		return 0;
+	data = elf_getdata(gb->symtab, NULL);
+	if (!data)
+		return 0;
+	count = data->d_size / sh.sh_entsize;
+	for (size_t i = 0; i < count && i < INT32_MAX; i++) {
+		GElf_Sym s;
+		const char *n;
+
+		if (!gelf_getsym(data, (int)i, &s) || s.st_shndx == SHN_UNDEF)
+			continue;
+		n = elf_strptr(gb->elf, sh.sh_link, s.st_name);
+		if (n && !strcmp(n, name))
+			return s.st_value;
+	}
+	return 0;
+}
