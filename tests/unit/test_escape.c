@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -277,6 +278,71 @@ static void test_escape__all_bytes_safe(void **state __attribute__((unused)))
 	}
 }
 
+/* Is s[0..len) valid UTF-8? */
+static bool valid_utf8(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned int cp;
+		size_t k = bw_utf8_decode((const unsigned char *)s + i, len - i, &cp);
+
+		if (!k)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+/*
+ * Random strings of troublesome pieces (fixed seed): the JSON escape always
+ * parses back, to the very same bytes when the input was valid UTF-8, and
+ * the terminal escape never holds a control byte.
+ */
+static void test_escape__random_roundtrip(void **state __attribute__((unused)))
+{
+	static const char *const pieces[] = {
+		"a",	   "\"",       "\\",	       "\x1b",	   "\n",
+		"\x7f",	   "\xc2\x9b", "\xe2\x80\xa8", "\xc3\xa9", "\xf0\x9f\x98\x80",
+		"\xff",	   "\xc3",     "\xed\xa0\x80", "/",	   "\x01",
+		"\xe2\x82"
+	};
+	unsigned int seed = 12345;
+
+	for (int iter = 0; iter < 3000; iter++) {
+		char src[64], json[512], quoted[520], term[512];
+		size_t len = 0, npieces = (size_t)(rand_r(&seed) % 12);
+		json_object *o;
+
+		for (size_t p = 0; p < npieces; p++) {
+			const char *piece =
+				pieces[rand_r(&seed) % (sizeof(pieces) / sizeof(pieces[0]))];
+
+			memcpy(src + len, piece, strlen(piece));
+			len += strlen(piece);
+		}
+		if (rand_r(&seed) % 4 == 0)
+			src[len++] = '\0'; /* an embedded NUL */
+		assert_true(bw_escape_json(json, sizeof(json), src, len) < sizeof(json));
+		snprintf(quoted, sizeof(quoted), "\"%s\"", json);
+		assert_true(valid_utf8(quoted, strlen(quoted)));
+		o = json_tokener_parse(quoted);
+		if (!o)
+			fail_msg("iteration %d: not JSON: %s", iter, quoted);
+		if (valid_utf8(src, len)) {
+			assert_int_equal(json_object_get_string_len(o), len);
+			assert_memory_equal(json_object_get_string(o), src, len);
+		}
+		json_object_put(o);
+		bw_escape_term(term, sizeof(term), src, len);
+		assert_true(valid_utf8(term, strlen(term)));
+		for (size_t i = 0; term[i];) {
+			unsigned int cp;
+
+			i += bw_utf8_decode((const unsigned char *)term + i, strlen(term + i), &cp);
+			assert_true(cp >= 0x20 && (cp < 0x7f || cp > 0x9f));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_escape__utf8_decode),
 		cmocka_unit_test(test_escape__json_c_needs_hardening),
 		cmocka_unit_test(test_escape__all_bytes_safe),
+		cmocka_unit_test(test_escape__random_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
