@@ -27,39 +27,99 @@ struct layout_row {
 	struct bw_go_layout l;
 };
 
+#define G_COMMON(size, bp, st, id, ws, wr)                                                        \
+	.g_size = (size), .sched_sp = 56, .sched_pc = 64, .sched_bp = (bp), .atomicstatus = (st), \
+	.goid = (id), .waitsince = (ws), .waitreason = (wr), .stack_lo = 0, .stack_hi = 8
+
 static const struct layout_row layout_rows[] = {
 	/*
-	 * go1.19: g size 392. stack 0, stackguard0/1 16/24, _panic 32, _defer 40,
-	 * m 48, sched 56 (gobuf sp 0, pc 8, g 16, ctxt 24, ret 32, lr 40, bp 48),
+	 * go1.17-go1.20: stack 0, stackguard0/1 16/24, _panic 32, _defer 40, m
+	 * 48, sched 56 (gobuf sp 0, pc 8, g 16, ctxt 24, ret 32, lr 40, bp 48),
 	 * syscallsp 112, syscallpc 120, stktopsp 128, param 136, atomicstatus
-	 * uint32 144, stackLock 148, goid int64 152, schedlink 160, waitsince
-	 * 168, waitreason 176, 13 bool/uint8 177-189, runnableStamp 192,
-	 * runnableTime 200, sysexitticks 208, traceseq 216, tracelastp 224,
-	 * lockedm 232, sig 240, writebuf 248, sigcode0/1 272/280, sigpc 288,
-	 * gopc 296, ancestors 304, startpc 312, racectx 320, waiting 328.
-	 * sudog: g, next, prev, elem, acquiretime, releasetime, ticket+isSelect+
-	 * success (48-53), parent 56, waitlink 64, waittail 72, c 80.
-	 * Source: go1.19.8 src/runtime/runtime2.go (Debian golang-1.19), checked
-	 * against the DWARF of a binary built by it (tests/unit/test_goruntime.c).
+	 * 144, stackLock 148, goid 152, schedlink 160, waitsince 168,
+	 * waitreason 176 (then 13 bools/uint8 to 189), runnableStamp (1.20:
+	 * trackingStamp) 192, runnableTime 200, sysexitticks 208, traceseq 216,
+	 * tracelastp 224, lockedm 232, sig 240, writebuf 248, sigcode0/1 272/280,
+	 * sigpc 288, gopc 296, ancestors 304, startpc 312, racectx 320, waiting
+	 * 328, cgoCtxt 336, labels 360, timer 368, selectDone 376,
+	 * (goroutineProfiled 380 from 1.19), gcAssistBytes 384: size 392.
+	 * sudog: g 0, next 8, prev 16, elem 24, acquiretime 32, releasetime 40,
+	 * ticket 48, isSelect 52, success 53, parent 56, waitlink 64, waittail
+	 * 72, c 80. Sources: go1.17.13, go1.19.8 (Debian golang-1.19) and
+	 * go1.20.6 src/runtime/runtime2.go; go1.18 lies between two identical
+	 * layouts. Checked: go1.19 DWARF (test_goruntime), live go1.17 and go1.19
+	 * binaries.
 	 */
-	{ 19,
-	  19,
-	  { .g_size = 392,
-	    .sched_sp = 56,
-	    .sched_pc = 64,
-	    .sched_bp = 104,
-	    .atomicstatus = 144,
-	    .goid = 152,
-	    .waitsince = 168,
-	    .waitreason = 176,
-	    .gopc = 296,
-	    .startpc = 312,
-	    .parentgoid = -1,
-	    .waiting = 328,
-	    .sudog_c = 80,
-	    .stack_lo = 0,
-	    .stack_hi = 8,
-	    .source = "go1.19 src/runtime/runtime2.go" } },
+	{ 17,
+	  20,
+	  { G_COMMON(392, 104, 144, 152, 168, 176), .gopc = 296, .startpc = 312, .parentgoid = -1,
+	    .waiting = 328, .sudog_c = 80, .source = "go1.17-go1.20 src/runtime/runtime2.go" } },
+	/*
+	 * go1.21-go1.22: the tracer's sysexitticks/traceseq/tracelastp (and
+	 * sysblocktraced) left g for g.trace (gTraceState) at its end, and
+	 * parentGoid came in before gopc: trackingStamp 192, runnableTime 200,
+	 * lockedm 208, sig 216, writebuf 224, sigcode0/1 248/256, sigpc 264,
+	 * parentGoid 272, gopc 280, ancestors 288, startpc 296, racectx 304,
+	 * waiting 312, cgoCtxt 320, labels 344, timer 352, selectDone 360; 1.21:
+	 * goroutineProfiled 364, trace 368 (32 bytes), gcAssistBytes 400: size
+	 * 408; 1.22 adds coroarg (368) before goroutineProfiled: size 424.
+	 * Sources: go1.21 and go1.22 src/runtime/runtime2.go. Checked live:
+	 * go1.21.4 (lefthook 1.5.5), go1.22.4 (esbuild 0.22.0).
+	 */
+	{ 21,
+	  21,
+	  { G_COMMON(408, 104, 144, 152, 168, 176), .gopc = 280, .startpc = 296, .parentgoid = 272,
+	    .waiting = 312, .sudog_c = 80, .source = "go1.21 src/runtime/runtime2.go" } },
+	{ 22,
+	  22,
+	  { G_COMMON(424, 104, 144, 152, 168, 176), .gopc = 280, .startpc = 296, .parentgoid = 272,
+	    .waiting = 312, .sudog_c = 80, .source = "go1.22 src/runtime/runtime2.go" } },
+	/*
+	 * go1.23-go1.24: syscallbp (128) after syscallpc moves everything after
+	 * it by 8: stktopsp 136, param 144, atomicstatus 152, goid 160,
+	 * waitsince 176, waitreason 184, parentGoid 280, gopc 288, startpc 304,
+	 * waiting 320; sleepWhen 368, coroarg 384, trace 392: size 432 (1.24
+	 * adds syncGroup after coroarg: 440; its fipsIndicator fits before sig).
+	 * Source: go1.23.5 src/runtime/runtime2.go. Checked live: go1.23.1,
+	 * go1.23.6, go1.24.7 (esbuild 0.24.2, lefthook 1.11.0, 1.13.0).
+	 */
+	{ 23,
+	  23,
+	  { G_COMMON(432, 104, 152, 160, 176, 184), .gopc = 288, .startpc = 304, .parentgoid = 280,
+	    .waiting = 320, .sudog_c = 80, .source = "go1.23 src/runtime/runtime2.go" } },
+	{ 24,
+	  24,
+	  { G_COMMON(440, 104, 152, 160, 176, 184), .gopc = 288, .startpc = 304, .parentgoid = 280,
+	    .waiting = 320, .sudog_c = 80, .source = "go1.24 (go1.23 runtime2.go + syncGroup)" } },
+	/*
+	 * go1.25: gobuf lost ret (sp 0, pc 8, g 16, ctxt 24, lr 32, bp 40), which
+	 * takes back the 8 bytes of syscallbp: atomicstatus 144, goid 152,
+	 * waitsince 168, waitreason 176, parentGoid 272, gopc 280, startpc 296,
+	 * waiting 312; bubble 384, trace 392, gcAssistBytes 424,
+	 * valgrindStackID 432: size 440. sudog.c still *hchan at 80. Source:
+	 * go1.25.3 src/runtime/runtime2.go. Checked live: go1.25.7 (esbuild
+	 * 0.27.7).
+	 */
+	{ 25,
+	  25,
+	  { G_COMMON(440, 96, 144, 152, 168, 176), .gopc = 280, .startpc = 296, .parentgoid = 272,
+	    .waiting = 312, .sudog_c = 80, .source = "go1.25 src/runtime/runtime2.go" } },
+	/*
+	 * go1.26-go1.27: sudog.elem and sudog.c became maybeTraceablePtr {vp,
+	 * vu} (16 bytes; vu holds the address): c.vu at 96. g gained xRegs
+	 * (8) after bubble, and in the released runtimes parentGoid, gopc,
+	 * startpc and waiting sit 8 bytes later than in the go1.26 development
+	 * runtime2.go available here (272/280/296/312): 280, 288, 304, 320,
+	 * measured live on go1.26.5 (esbuild 0.28.2) and go1.27.0 (lefthook
+	 * 2.2.2), where parentGoid, gopc, startpc and the sudog of a goroutine
+	 * in chan receive (whose g field points back to it) were all found at
+	 * those offsets. Size: 448 per that source, + 8.
+	 */
+	{ 26,
+	  27,
+	  { G_COMMON(456, 96, 144, 152, 168, 176), .gopc = 288, .startpc = 304, .parentgoid = 280,
+	    .waiting = 320, .sudog_c = 96,
+	    .source = "go1.26 src/runtime/runtime2.go, offsets measured on go1.26.5/go1.27.0" } },
 };
 
 int bw_go_layout__from_table(const struct bw_go_version *v, struct bw_go_layout *out)

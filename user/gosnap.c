@@ -44,6 +44,7 @@ struct bw_gosnap {
 	struct bw_go_layout l;
 	struct bw_go_version v;
 	uint64_t allgs; /* runtime address */
+	int read_len;	/* bytes of each g read: up to the last field used */
 	uint64_t gen;
 	struct bw_u64map cache; /* g address -> struct gcache */
 	uint8_t *stack;		/* STACK_READ_MAX bytes */
@@ -137,6 +138,20 @@ int bw_go_find_allgs(const struct bw_gobin *gb, uint64_t *addr)
 
 /* ---- setup ---- */
 
+/* Bytes of a g to read: through the last field used, which must fit in G_READ_MAX. */
+static int g_read_len(const struct bw_go_layout *l)
+{
+	const int offs[] = { l->sched_sp,  l->sched_pc, l->sched_bp,  l->atomicstatus, l->goid,
+			     l->waitsince, l->gopc,	l->startpc,   l->parentgoid,   l->waiting,
+			     l->stack_lo,  l->stack_hi, l->waitreason };
+	int end = 0;
+
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+		if (offs[i] + 8 > end)
+			end = offs[i] + 8;
+	return end <= G_READ_MAX && l->atomicstatus >= 0 && l->waitreason >= 0 ? end : -1;
+}
+
 struct bw_gosnap *bw_gosnap__new(pid_t pid, const struct bw_gobin *gb, uint64_t load_bias)
 {
 	struct bw_gosnap *snap = calloc(1, sizeof(*snap));
@@ -152,7 +167,8 @@ struct bw_gosnap *bw_gosnap__new(pid_t pid, const struct bw_gobin *gb, uint64_t 
 	err = bw_go_layout__for_file(gb, exe, &snap->l);
 	if (err)
 		goto fail;
-	if (snap->l.g_size <= 0 || snap->l.g_size > G_READ_MAX) {
+	snap->read_len = g_read_len(&snap->l);
+	if (snap->read_len <= 0) {
 		err = -ENOTSUP;
 		goto fail;
 	}
@@ -364,7 +380,7 @@ static int read_one(struct bw_gosnap *snap, uint64_t gaddr, bw_goroutine_fn fn, 
 	struct graw r;
 	int err;
 
-	if (!user_ptr(gaddr) || bw_mem__read(snap->mem, gaddr, buf, snap->l.g_size)) {
+	if (!user_ptr(gaddr) || bw_mem__read(snap->mem, gaddr, buf, snap->read_len)) {
 		st->torn++;
 		return 0;
 	}
