@@ -242,6 +242,28 @@ int BPF_PROG(on_sched_process_exec, struct task_struct *p, pid_t old_pid)
 	return 0;
 }
 
+/* The saved user registers in DWARF's x86-64 numbering, for userspace's CFI unwinder. */
+static __always_inline void read_dwarf_regs(struct pt_regs *regs, __u64 *out)
+{
+	out[0] = BPF_CORE_READ(regs, ax);
+	out[1] = BPF_CORE_READ(regs, dx);
+	out[2] = BPF_CORE_READ(regs, cx);
+	out[3] = BPF_CORE_READ(regs, bx);
+	out[4] = BPF_CORE_READ(regs, si);
+	out[5] = BPF_CORE_READ(regs, di);
+	out[6] = BPF_CORE_READ(regs, bp);
+	out[7] = BPF_CORE_READ(regs, sp);
+	out[8] = BPF_CORE_READ(regs, r8);
+	out[9] = BPF_CORE_READ(regs, r9);
+	out[10] = BPF_CORE_READ(regs, r10);
+	out[11] = BPF_CORE_READ(regs, r11);
+	out[12] = BPF_CORE_READ(regs, r12);
+	out[13] = BPF_CORE_READ(regs, r13);
+	out[14] = BPF_CORE_READ(regs, r14);
+	out[15] = BPF_CORE_READ(regs, r15);
+	out[16] = BPF_CORE_READ(regs, ip);
+}
+
 /*
  * One record per thread of the process the iterator was created for (the
  * link filters by pid). Running threads are listed too: userspace counts
@@ -275,6 +297,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	r->bp = BPF_CORE_READ(regs, bp);
 	r->arg0 = BPF_CORE_READ(regs, di);
 	r->arg1 = BPF_CORE_READ(regs, si);
+	read_dwarf_regs(regs, r->dwarf_regs);
 	/*
 	 * How long it has been off CPU, in the scheduler's own clock: our
 	 * own exec_start is "now" to within a tick.

@@ -31,6 +31,8 @@ static const char usage[] =
 	"      --max-sites N      bound of the kernel's per-site map and of sites kept\n"
 	"      --max-stacks N     bound of each kernel stack map\n"
 	"      --history N        samples of each site kept for trends (default 600)\n"
+	"      --window SEC       trend window (default 300 s)\n"
+	"      --no-tui           plain tables even when stdout is a terminal\n"
 	"  -v, --verbose          more diagnostics (-vv: libbpf's too)\n"
 	"  -h, --help             this text\n"
 	"  -V, --version          version\n"
@@ -55,6 +57,8 @@ enum {
 	OPT_MAX_STACKS,
 	OPT_HISTORY,
 	OPT_SAMPLE,
+	OPT_WINDOW,
+	OPT_NO_TUI,
 };
 
 static const struct option long_options[] = {
@@ -70,6 +74,8 @@ static const struct option long_options[] = {
 	{ "no-goroutines", no_argument, NULL, OPT_NO_GOROUTINES },
 	{ "detail", no_argument, NULL, 'D' },
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "no-tui", no_argument, NULL, OPT_NO_TUI },
 	{ "max-sleepers", required_argument, NULL, OPT_MAX_SLEEPERS },
 	{ "max-sites", required_argument, NULL, OPT_MAX_SITES },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
@@ -212,6 +218,13 @@ static int parse_option(int opt, const char *arg, struct bw_config *cfg, char *e
 		return 0;
 	case 'D':
 		cfg->detail = true;
+		return 0;
+	case OPT_WINDOW:
+		if (parse_seconds(arg, 10, &cfg->trend_window_s))
+			return bad_value(err, err_size, "--window", arg);
+		return 0;
+	case OPT_NO_TUI:
+		cfg->no_tui = true;
 		return 0;
 	case OPT_SAMPLE:
 		if (parse_u32(arg, &cfg->sample) || cfg->sample > 1000000)

@@ -44,7 +44,9 @@ struct bw_config {
 	uint32_t max_sleepers;
 	uint32_t max_sites;
 	uint32_t max_stacks;
-	uint32_t history; /* samples per site kept for trends */
+	uint32_t history;      /* samples per site kept for trends */
+	double trend_window_s; /* trend detector's window, 0: its default */
+	bool no_tui;	       /* plain tables even on a terminal */
 };
 
 /* Result of parsing. */

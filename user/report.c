@@ -1,52 +1,259 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "drops.h"
 #include "log.h"
+#include "out_json.h"
+#include "out_term.h"
+#include "out_tui.h"
 #include "report.h"
+#include "trend.h"
+#include "u64map.h"
+
+/* Trend memory of one site, dropped once the site is gone for a while. */
+struct site_trend {
+	struct bw_trend_state state;
+	uint64_t last_report;
+};
+
+/* Reports a site may stay unseen before its trend memory is dropped. */
+#define TREND_STATE_TTL 100
 
 struct bw_report_writer {
 	struct bw_config cfg;
 	FILE *out;
+	bool own_out;
+	struct bw_out_term *term;
+	struct bw_out_json *json;
+	struct bw_tui *tui;
+	struct bw_trend_opts trend_opts;
+	struct bw_u64map trends; /* site id -> struct site_trend */
+	uint64_t reports;
 };
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Reports go to a file the user named: never through a symlink planted there. */
+static FILE *open_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	FILE *f;
+
+	if (fd < 0) {
+		bw_err("failed to open output '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+static int open_outputs(struct bw_report_writer *w)
+{
+	const struct bw_config *cfg = &w->cfg;
+
+	w->out = stdout;
+	if (cfg->output_path) {
+		w->out = open_output(cfg->output_path);
+		if (!w->out)
+			return -errno;
+		w->own_out = true;
+	}
+	if (cfg->json) {
+		struct bw_out_json_opts o = { .verdicts = true };
+
+		w->json = bw_out_json__new(w->out, &o);
+		return w->json ? 0 : -errno;
+	}
+	if (!cfg->output_path && isatty(STDOUT_FILENO) && !cfg->no_tui) {
+		w->tui = bw_tui__new();
+		if (w->tui)
+			return 0;
+		bw_warn("failed to start the live view: plain tables instead");
+	}
+	{
+		struct bw_out_term_opts o = {
+			.top = cfg->top ? cfg->top : -1,
+			.full_stacks = cfg->full_stacks,
+			.kernel_stacks = cfg->kernel_stacks,
+			.verdicts = true,
+		};
+
+		w->term = bw_out_term__new(w->out, &o);
+		return w->term ? 0 : -errno;
+	}
+}
 
 struct bw_report_writer *bw_report_writer__new(const struct bw_config *cfg)
 {
 	struct bw_report_writer *w = calloc(1, sizeof(*w));
+	int err;
 
 	if (!w)
 		return NULL;
 	w->cfg = *cfg;
-	w->out = stdout;
+	bw_u64map__init(&w->trends);
+	bw_trend__default_opts(&w->trend_opts, cfg->interval_s);
+	if (cfg->trend_window_s > 0)
+		w->trend_opts.window = (size_t)(cfg->trend_window_s / cfg->interval_s);
+	err = open_outputs(w);
+	if (err) {
+		bw_report_writer__free(w);
+		errno = -err;
+		return NULL;
+	}
 	return w;
 }
 
 void bw_report_writer__free(struct bw_report_writer *w)
 {
+	if (!w)
+		return;
+	bw_tui__free(w->tui);
+	bw_out_term__free(w->term);
+	bw_out_json__free(w->json);
+	if (w->own_out && w->out)
+		fclose(w->out);
+	for (size_t i = 0; i < w->trends.cap; i++)
+		free(w->trends.vals[i]);
+	bw_u64map__free(&w->trends);
 	free(w);
+}
+
+static struct site_trend *trend_of(struct bw_report_writer *w, uint64_t site_id)
+{
+	struct site_trend *t = bw_u64map__get(&w->trends, site_id);
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t || bw_u64map__put(&w->trends, site_id, t)) {
+		free(t);
+		return NULL;
+	}
+	bw_trend__init(&t->state);
+	return t;
+}
+
+static void judge(struct bw_report_writer *w, struct bw_site *s)
+{
+	struct bw_trend_input in = {
+		.blocked = s->history,
+		.aged = s->aged_history,
+		.n = s->history_len,
+		.oldest_age_ns = s->oldest_age_ns,
+	};
+	struct site_trend *t = trend_of(w, s->id);
+	struct bw_verdict v = {};
+
+	if (!t || bw_trend__update(&t->state, &w->trend_opts, &in, &v))
+		return;
+	t->last_report = w->reports;
+	s->verdict = (uint8_t)v.kind;
+	s->growth_per_min = v.growth_per_min;
+	s->confidence = v.confidence;
+	s->growing_for_s = v.growing_for_s;
+}
+
+static void forget_old_trends(struct bw_report_writer *w)
+{
+	for (size_t i = 0; i < w->trends.cap;) {
+		struct site_trend *t = w->trends.vals[i];
+
+		if (t && w->reports - t->last_report > TREND_STATE_TTL) {
+			free(bw_u64map__del(&w->trends, w->trends.keys[i]));
+			continue; /* the deletion moved another entry into slot i */
+		}
+		i++;
+	}
+}
+
+static void fill_drops(const struct bw_report *rep, struct bw_drops *d)
+{
+	memset(d, 0, sizeof(*d));
+	for (int i = 0; i < BW_DROP_KINDS; i++)
+		d->count[i] = rep->drops[i];
+	d->count[BW_DROPS_SITES_EVICTED] = rep->sites_evicted;
+}
+
+static int write_json(struct bw_report_writer *w, const struct bw_report *rep,
+		      struct bw_site *const *sites, size_t n, const struct bw_drops *drops)
+{
+	int err = 0;
+
+	bw_out_json__begin(w->json, realtime_ns(), rep->interval_s);
+	for (size_t i = 0; i < rep->nprocs && !err; i++)
+		err = bw_out_json__write_process(w->json, &rep->procs[i]);
+	if (!err)
+		err = bw_out_json__write_sites(w->json, sites, n, rep->procs, rep->nprocs);
+	if (!err)
+		err = bw_out_json__write_interval(w->json, n, drops, rep->final);
+	if (!err)
+		err = bw_out_json__flush(w->json);
+	return err;
+}
+
+static int write_term(struct bw_report_writer *w, const struct bw_report *rep,
+		      struct bw_site *const *sites, size_t n, const struct bw_drops *drops)
+{
+	struct bw_term_interval iv = {
+		.ts_ns = realtime_ns(),
+		.interval_s = rep->interval_s,
+		.final = rep->final,
+		.procs = rep->procs,
+		.nprocs = rep->nprocs,
+		.sites = sites,
+		.nsites = n,
+		.drops = drops,
+	};
+
+	return bw_out_term__write(w->term, &iv);
 }
 
 int bw_report_writer__write(struct bw_report_writer *w, struct bw_report *rep)
 {
 	struct bw_site **sites;
+	struct bw_drops drops;
 	size_t n;
-	int err = bw_agg__sites(rep->agg, BW_SORT_BLOCKED, &sites, &n);
+	int err;
 
+	w->reports++;
+	err = bw_agg__sites(rep->agg, BW_SORT_BLOCKED, &sites, &n);
 	if (err)
 		return err;
-	fprintf(w->out, "--- %.1fs sites=%zu final=%d\n", rep->elapsed_ns / 1e9, n, rep->final);
-	for (size_t i = 0; i < n && i < 30; i++) {
-		struct bw_site *s = sites[i];
-		struct bw_frame_name *f = s->nframes ? &s->frames[s->focus] : NULL;
-
-		fprintf(w->out, "%5u %6lu %-9s %-22s %s+%lu %s:%d (%d frames)\n", s->blocked,
-			(unsigned long)s->waits_interval, bw_site_kind_name(s->kind), s->reason,
-			f && f->function ? f->function : "?", f ? (unsigned long)f->offset : 0,
-			f && f->file ? f->file : "?", f ? f->line : 0, s->nframes);
+	rep->leaks = 0;
+	for (size_t i = 0; i < n; i++) {
+		judge(w, sites[i]);
+		rep->leaks += sites[i]->verdict == BW_VERDICT_LEAK;
 	}
-	fflush(w->out);
+	forget_old_trends(w);
+	fill_drops(rep, &drops);
+	if (w->json)
+		err = write_json(w, rep, sites, n, &drops);
+	else if (w->tui)
+		err = bw_tui__render(w->tui, rep);
+	else
+		err = write_term(w, rep, sites, n, &drops);
 	free(sites);
-	return 0;
+	if (err == -EIO || err == -EPIPE)
+		bw_err("failed to write the report: %s", strerror(-err));
+	return err;
+}
+
+bool bw_report_writer__poll_input(struct bw_report_writer *w)
+{
+	return w->tui && bw_tui__poll_input(w->tui);
 }

@@ -30,8 +30,16 @@ struct bw_report {
 
 struct bw_report_writer;
 
+/*
+ * Chooses the outputs from cfg: JSON lines (--json), the live view (stdout
+ * a terminal), or plain tables; plus the exporters asked for. NULL and
+ * errno on failure (logged).
+ */
 struct bw_report_writer *bw_report_writer__new(const struct bw_config *cfg);
+/* Judge every site (trend), then hand the report to each output. */
 int bw_report_writer__write(struct bw_report_writer *w, struct bw_report *rep);
+/* Between reports: keys of the live view; true when the user asked to quit. */
+bool bw_report_writer__poll_input(struct bw_report_writer *w);
 void bw_report_writer__free(struct bw_report_writer *w);
 
 #endif /* BW_REPORT_H */

@@ -400,8 +400,8 @@ static void report(struct bw_session *s, uint64_t now, bool final)
 	bw_loader__drops(s->ld, rep.drops);
 	rep.sites_evicted = bw_agg__evicted(s->agg);
 	bw_report_writer__write(s->out, &rep);
-	if (rep.leaks)
-		s->leak_seen = true;
+	/* the exit status follows the last verdicts: a withdrawn verdict is no leak */
+	s->leak_seen = rep.leaks > 0;
 	s->reports++;
 }
 
@@ -436,6 +436,8 @@ int bw_session__run(struct bw_session *s, volatile sig_atomic_t *stop)
 		timeout_ms = now >= next ? 0 : (int)((next - now) / 1000000);
 		/* short polls: exits and signals are noticed within 100 ms */
 		bw_loader__poll(s->ld, timeout_ms > 100 ? 100 : timeout_ms, on_event, s);
+		if (bw_report_writer__poll_input(s->out))
+			break;
 		for (size_t i = 0; i < s->ntargets; i++)
 			check_alive(&s->targets[i]);
 		now = monotonic_ns();

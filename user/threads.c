@@ -8,6 +8,7 @@
 #include "syscalls.h"
 #include "threads.h"
 #include "u64map.h"
+#include "unwind_cfi.h"
 
 #define TASK_INTERRUPTIBLE 0x1
 #define TASK_UNINTERRUPTIBLE 0x2
@@ -25,6 +26,7 @@ struct bw_threads {
 	struct bw_loader *ld;
 	struct bw_symbolizer *sym;
 	struct bw_mem *mem;
+	struct bw_cfi *cfi;	  /* NULL: frame pointers and the scan only */
 	struct bw_u64map learned; /* ustack_id + 1 -> struct learned_stack */
 	/* scratch for the iterator callback */
 	struct bw_agg *agg;
@@ -32,6 +34,13 @@ struct bw_threads {
 	struct bw_proc_summary *sum;
 	int err;
 };
+
+static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct bw_threads *t = ctx;
+
+	return bw_mem__read(t->mem, addr, buf, len);
+}
 
 struct bw_threads *bw_threads__new(pid_t pid, struct bw_loader *ld, struct bw_symbolizer *sym,
 				   struct bw_mem *mem)
@@ -45,6 +54,9 @@ struct bw_threads *bw_threads__new(pid_t pid, struct bw_loader *ld, struct bw_sy
 	t->sym = sym;
 	t->mem = mem;
 	bw_u64map__init(&t->learned);
+	t->cfi = bw_cfi__new(pid, read_target, t);
+	if (!t->cfi)
+		bw_info("no CFI unwinding for pid %d: frame pointers and stack scanning only", pid);
 	return t;
 }
 
@@ -52,17 +64,11 @@ void bw_threads__free(struct bw_threads *t)
 {
 	if (!t)
 		return;
+	bw_cfi__free(t->cfi);
 	for (size_t i = 0; i < t->learned.cap; i++)
 		free(t->learned.vals[i]);
 	bw_u64map__free(&t->learned);
 	free(t);
-}
-
-static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-	struct bw_threads *t = ctx;
-
-	return bw_mem__read(t->mem, addr, buf, len);
 }
 
 static int is_return_address(void *ctx, uint64_t addr)
@@ -86,7 +92,18 @@ static int unwind_thread(struct bw_threads *t, const struct bw_task_record *rec,
 		.scan_limit = SCAN_LIMIT,
 	};
 	struct bw_unwind_regs regs = { .ip = rec->ip, .sp = rec->sp, .bp = rec->bp };
+	int n;
 
+	/* exact through code without frame pointers; the scan is the fallback */
+	if (t->cfi) {
+		uint64_t regs_copy[BW_DWARF_REGS];
+
+		for (int i = 0; i < BW_DWARF_REGS; i++)
+			regs_copy[i] = rec->dwarf_regs[i];
+		n = bw_cfi__unwind(t->cfi, rec->tid, regs_copy, frames, BW_MAX_STACK_DEPTH);
+		if (n > 1)
+			return n;
+	}
 	return bw_unwind(&uw, &regs, frames, BW_MAX_STACK_DEPTH);
 }
 

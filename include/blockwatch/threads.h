@@ -55,6 +55,7 @@ struct bw_sleeper {
  * blockwatch attached, which no sched_switch will ever report.
  */
 #define BW_TASK_KSTACK_DEPTH 24
+#define BW_DWARF_REGS 17
 
 struct bw_task_record {
 	__u32 tid;
@@ -64,8 +65,10 @@ struct bw_task_record {
 	__u64 ip;	  /* saved user registers */
 	__u64 sp;
 	__u64 bp;
-	__u64 arg0;	      /* di: futex address for futex() */
-	__u64 arg1;	      /* si: futex op */
+	__u64 arg0; /* di: futex address for futex() */
+	__u64 arg1; /* si: futex op */
+	/* all general registers in DWARF order (rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip), for CFI unwinding */
+	__u64 dwarf_regs[BW_DWARF_REGS];
 	__u64 off_cpu_ns;     /* since it last ran, scheduler clock (approximate) */
 	__u64 sleep_start_ns; /* from the sleepers map when seen since attach, else 0 */
 	__s32 ustack_id;      /* from the sleepers map, -1 if not there */

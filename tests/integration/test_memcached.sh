@@ -10,10 +10,9 @@ port=$((20000 + RANDOM % 20000))
 spawn memcached -l 127.0.0.1 -p "$port" -U 0 -t 4 -u nobody
 pid=$!
 for i in $(seq 50); do
-	exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null && break
+	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 	sleep 0.1
 done
-exec 3>&- 3<&- || true
 spawn timeout 6 memcaslap -s "127.0.0.1:$port" -t 5s -T 2 -c 16 >/dev/null 2>&1
 "$BLOCKWATCH" -p "$pid" -i 1 -d 4 --json >"$BW_TMP/out.json" 2>"$BW_TMP/err" || fail "blockwatch failed: $(cat "$BW_TMP/err")"
 python3 - "$BW_TMP/out.json" "$BW_ROOT/tests/integration" <<'PY'

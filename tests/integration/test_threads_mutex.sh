@@ -10,7 +10,6 @@ pid=$!
 wait_for_line "$BW_TMP/target.out" '^ready'
 sleep 1.5
 "$BLOCKWATCH" -p "$pid" -i 1 -c 2 --json >"$BW_TMP/out.json" 2>"$BW_TMP/err" || fail "blockwatch failed: $(cat "$BW_TMP/err")"
-PY
 python3 - "$BW_TMP/out.json" "$BW_ROOT/tests/integration" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[2])
