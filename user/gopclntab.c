@@ -41,6 +41,8 @@
 #define MD_TEXT 22
 #define MD_WORDS 23
 
+struct reloc;
+
 struct seg {
 	uint64_t vaddr, memsz, off, filesz;
 	uint32_t flags;
@@ -64,6 +66,10 @@ struct bw_gobin {
 	struct region sec_pcln, sec_buildinfo, sec_module, sec_noptrdata, sec_data, sec_text;
 	Elf_Scn *symtab;
 	bool has_symtab, has_dwarf;
+	uint16_t machine;
+	struct reloc *relocs; /* R_*_RELATIVE, sorted by offset; loaded on first need */
+	size_t nrelocs;
+	bool relocs_loaded;
 
 	/* the pcln table */
 	const uint8_t *pcln;
@@ -217,6 +223,8 @@ static void note_section(struct bw_gobin *gb, Elf_Scn *scn, const GElf_Shdr *sh,
 		size_t off;
 	} wanted[] = {
 		{ ".gopclntab", offsetof(struct bw_gobin, sec_pcln) },
+		/* PIE builds keep it among the relocated read-only data */
+		{ ".data.rel.ro.gopclntab", offsetof(struct bw_gobin, sec_pcln) },
 		{ ".go.buildinfo", offsetof(struct bw_gobin, sec_buildinfo) },
 		{ ".go.module", offsetof(struct bw_gobin, sec_module) },
 		{ ".noptrdata", offsetof(struct bw_gobin, sec_noptrdata) },
@@ -406,22 +414,40 @@ static int try_pcln(struct bw_gobin *gb, const uint8_t *p, size_t size, uint64_t
 	return err;
 }
 
+/* Read-only segments first; PIE and cgo builds put it in writable .data.rel.ro. */
 static int find_pcln_by_magic(struct bw_gobin *gb)
 {
-	for (size_t i = 0; i < gb->nsegs; i++) {
-		const struct seg *s = &gb->segs[i];
-		const uint8_t *base = gb->img + s->off;
+	for (int writable = 0; writable < 2; writable++) {
+		for (size_t i = 0; i < gb->nsegs; i++) {
+			const struct seg *s = &gb->segs[i];
+			const uint8_t *base = gb->img + s->off;
 
-		if (s->flags & PF_W) /* pcln lives in read-only data */
-			continue;
-		for (uint64_t o = (8 - (s->vaddr & 7)) & 7; o + 8 <= s->filesz; o += 8) {
-			if (!plausible_header(base + o, s->filesz - o))
+			if (!!(s->flags & PF_W) != writable)
 				continue;
-			if (!try_pcln(gb, base + o, s->filesz - o, s->vaddr + o))
-				return 0;
+			for (uint64_t o = (8 - (s->vaddr & 7)) & 7; o + 8 <= s->filesz; o += 8) {
+				if (!plausible_header(base + o, s->filesz - o))
+					continue;
+				if (!try_pcln(gb, base + o, s->filesz - o, s->vaddr + o))
+					return 0;
+			}
 		}
 	}
 	return -ENOEXEC;
+}
+
+/* Linked with .symtab: runtime.pcheader (1.16+) marks the header. */
+static int find_pcln_by_symbol(struct bw_gobin *gb)
+{
+	uint64_t addr = bw_gobin__symbol(gb, "runtime.pcheader");
+	const struct seg *s;
+
+	if (!addr)
+		addr = bw_gobin__symbol(gb, "runtime.pclntab");
+	s = addr ? seg_of(gb, addr) : NULL;
+	if (!s)
+		return -ENOENT;
+	return try_pcln(gb, gb->img + s->off + (addr - s->vaddr), s->filesz - (addr - s->vaddr),
+			addr);
 }
 
 static int find_pcln(struct bw_gobin *gb)
@@ -434,54 +460,161 @@ static int find_pcln(struct bw_gobin *gb)
 			bw_dbg("failed to parse '.gopclntab': %s", strerror(-err));
 		return err;
 	}
+	if (!find_pcln_by_symbol(gb))
+		return 0;
 	return find_pcln_by_magic(gb);
+}
+
+/* ---- relocations: pointers the linker left as 0 in the file ---- */
+
+struct reloc {
+	uint64_t off, addend;
+};
+
+static int cmp_reloc(const void *a, const void *b)
+{
+	const struct reloc *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static uint32_t relative_type(uint16_t machine)
+{
+	return machine == EM_X86_64    ? 8    /* R_X86_64_RELATIVE */
+	       : machine == EM_AARCH64 ? 1027 /* R_AARCH64_RELATIVE */
+				       : 0;
+}
+
+/* The RELA table named by PT_DYNAMIC's DT_RELA/DT_RELASZ, or NULL. */
+static const uint8_t *dynamic_rela(const struct bw_gobin *gb, size_t *size)
+{
+	uint64_t rela = 0, relasz = 0;
+	size_t n;
+
+	if (elf_getphdrnum(gb->elf, &n))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *d;
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(gb->elf, (int)i, &ph) || ph.p_type != PT_DYNAMIC)
+			continue;
+		d = span(gb->img, gb->size, ph.p_offset, ph.p_filesz);
+		for (uint64_t o = 0; d && o + 16 <= ph.p_filesz && rd64(d + o) != DT_NULL;
+		     o += 16) {
+			if (rd64(d + o) == DT_RELA)
+				rela = rd64(d + o + 8);
+			else if (rd64(d + o) == DT_RELASZ)
+				relasz = rd64(d + o + 8);
+		}
+	}
+	*size = relasz;
+	return rela && relasz ? vaddr_ptr(gb, rela, relasz) : NULL;
+}
+
+/* Loaded on first need: only PIE/cgo builds linked by lld leave pointer slots 0. */
+static void load_relocs(struct bw_gobin *gb)
+{
+	uint32_t type = relative_type(gb->machine);
+	const uint8_t *r;
+	size_t size;
+
+	gb->relocs_loaded = true;
+	r = gb->ptrsize == 8 && type ? dynamic_rela(gb, &size) : NULL;
+	if (!r || !(gb->relocs = calloc(size / 24 + 1, sizeof(*gb->relocs))))
+		return;
+	for (size_t o = 0; o + 24 <= size; o += 24)
+		if ((rd64(r + o + 8) & 0xffffffff) == type)
+			gb->relocs[gb->nrelocs++] = (struct reloc){ rd64(r + o), rd64(r + o + 16) };
+	qsort(gb->relocs, gb->nrelocs, sizeof(*gb->relocs), cmp_reloc);
+}
+
+static bool reloc_at(struct bw_gobin *gb, uint64_t vaddr, uint64_t *out)
+{
+	struct reloc key = { vaddr, 0 }, *r;
+
+	if (!gb->relocs_loaded)
+		load_relocs(gb);
+	r = gb->nrelocs ? bsearch(&key, gb->relocs, gb->nrelocs, sizeof(key), cmp_reloc) : NULL;
+	if (r)
+		*out = r->addend;
+	return r;
+}
+
+/* A pointer at vaddr as the loader sees it: the file's word, or a RELATIVE addend if 0. */
+static bool read_addr(struct bw_gobin *gb, uint64_t vaddr, uint64_t *out)
+{
+	const uint8_t *p = vaddr_ptr(gb, vaddr, gb->ptrsize);
+
+	if (!p)
+		return false;
+	*out = rdptr(p, gb->ptrsize);
+	if (!*out)
+		reloc_at(gb, vaddr, out);
+	return true;
 }
 
 /* ---- runtime.moduledata: the text start when pcHeader.textStart is 0 ---- */
 
-static bool moduledata_at(const struct bw_gobin *gb, const uint8_t *p, size_t avail)
+static bool moduledata_at(struct bw_gobin *gb, uint64_t md)
 {
 	unsigned int ps = gb->ptrsize;
+	uint64_t hdr, names;
 
-	if (avail < MD_WORDS * ps)
-		return false;
-	return rdptr(p + MD_PCHEADER * ps, ps) == gb->pcln_vaddr &&
-	       rdptr(p + MD_FUNCNAMETAB * ps, ps) == gb->pcln_vaddr + gb->funcname_off;
+	return read_addr(gb, md + MD_PCHEADER * ps, &hdr) && hdr == gb->pcln_vaddr &&
+	       read_addr(gb, md + MD_FUNCNAMETAB * ps, &names) &&
+	       names == gb->pcln_vaddr + gb->funcname_off;
 }
 
-static uint64_t scan_moduledata(const struct bw_gobin *gb, const uint8_t *p, size_t size,
-				uint64_t vaddr)
+static uint64_t scan_moduledata(struct bw_gobin *gb, const uint8_t *p, size_t size, uint64_t vaddr)
 {
 	unsigned int ps = gb->ptrsize;
 
-	for (size_t o = (ps - (vaddr % ps)) % ps; o + MD_WORDS * ps <= size; o += ps)
-		if (moduledata_at(gb, p + o, size - o))
+	for (size_t o = (ps - (vaddr % ps)) % ps; o + ps <= size; o += ps)
+		if (rdptr(p + o, ps) == gb->pcln_vaddr && moduledata_at(gb, vaddr + o))
 			return vaddr + o;
 	return 0;
 }
 
-static uint64_t find_moduledata(const struct bw_gobin *gb)
+static uint64_t find_moduledata_in_data(struct bw_gobin *gb)
 {
-	/* Go 1.26+: moduledata has its own section */
-	const struct region *rs[] = { &gb->sec_module, &gb->sec_noptrdata, &gb->sec_data };
+	const struct region *rs[] = { &gb->sec_noptrdata, &gb->sec_data };
 	uint64_t md;
 
 	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
-		if (!rs[i]->p)
-			continue;
-		md = scan_moduledata(gb, rs[i]->p, rs[i]->size, rs[i]->vaddr);
+		md = rs[i]->p ? scan_moduledata(gb, rs[i]->p, rs[i]->size, rs[i]->vaddr) : 0;
 		if (md)
 			return md;
 	}
 	for (size_t i = 0; i < gb->nsegs; i++) {
 		const struct seg *s = &gb->segs[i];
 
-		if (!(s->flags & PF_W))
-			continue;
-		md = scan_moduledata(gb, gb->img + s->off, s->filesz, s->vaddr);
+		md = s->flags & PF_W ? scan_moduledata(gb, gb->img + s->off, s->filesz, s->vaddr)
+				     : 0;
 		if (md)
 			return md;
 	}
+	return 0;
+}
+
+static uint64_t find_moduledata(struct bw_gobin *gb)
+{
+	uint64_t md = bw_gobin__symbol(gb, "runtime.firstmoduledata");
+
+	if (md && moduledata_at(gb, md))
+		return md;
+	/* Go 1.26+: moduledata has its own section */
+	if (gb->sec_module.p && moduledata_at(gb, gb->sec_module.vaddr))
+		return gb->sec_module.vaddr;
+	md = find_moduledata_in_data(gb);
+	if (md)
+		return md;
+	/* lld left its pointers 0 in the file: the relocation to the pcln header marks it */
+	if (!gb->relocs_loaded)
+		load_relocs(gb);
+	for (size_t i = 0; i < gb->nrelocs; i++)
+		if (gb->relocs[i].addend == gb->pcln_vaddr && moduledata_at(gb, gb->relocs[i].off))
+			return gb->relocs[i].off;
 	return 0;
 }
 
@@ -489,19 +622,18 @@ static uint64_t find_moduledata(const struct bw_gobin *gb)
 static int text_from_moduledata(struct bw_gobin *gb)
 {
 	unsigned int ps = gb->ptrsize;
-	const uint8_t *md, *e0;
-	uint64_t text, minpc, maxpc;
+	uint64_t md, text, minpc, maxpc;
+	const uint8_t *e0;
 
-	gb->moduledata = find_moduledata(gb);
-	if (!gb->moduledata)
+	md = find_moduledata(gb);
+	if (!md)
 		return -ENOENT;
-	md = vaddr_ptr(gb, gb->moduledata, MD_WORDS * ps);
+	gb->moduledata = md;
 	e0 = pcln_at(gb, gb->ftab_off, 4);
-	if (!md || !e0)
+	if (!e0 || !read_addr(gb, md + MD_TEXT * ps, &text) ||
+	    !read_addr(gb, md + MD_MINPC * ps, &minpc) ||
+	    !read_addr(gb, md + MD_MAXPC * ps, &maxpc))
 		return -ENOENT;
-	text = rdptr(md + MD_TEXT * ps, ps);
-	minpc = rdptr(md + MD_MINPC * ps, ps);
-	maxpc = rdptr(md + MD_MAXPC * ps, ps);
 	if (!text || minpc < text || maxpc < minpc || minpc - text != rd32(e0))
 		return -EINVAL;
 	gb->text_start = text;
@@ -513,6 +645,9 @@ static void resolve_text_start(struct bw_gobin *gb)
 	int err;
 
 	if (gb->magic == PCLN_MAGIC_116 || gb->text_start)
+		return;
+	/* PIE/cgo linked by lld: the field is 0 in the file, its relocation holds the value */
+	if (reloc_at(gb, gb->pcln_vaddr + 8 + 2 * gb->ptrsize, &gb->text_start))
 		return;
 	/* Go 1.26 (and some cgo builds): pcHeader.textStart is 0; use moduledata.text */
 	err = text_from_moduledata(gb);
@@ -583,13 +718,13 @@ static uint64_t uvarint(const uint8_t *p, size_t size, size_t *used)
 	return 0;
 }
 
-/* A Go string header (ptr, len) at p; its bytes, or NULL. */
-static const char *go_string(const struct bw_gobin *gb, const uint8_t *p, unsigned int ps,
-			     size_t *len)
+/* The bytes of the Go string whose header (ptr, len) is at vaddr, or NULL. */
+static const char *go_string(struct bw_gobin *gb, uint64_t vaddr, size_t *len)
 {
-	uint64_t ptr = rdptr(p, ps), n = rdptr(p + ps, ps);
+	uint64_t ptr, n;
 
-	if (!n || n >= MAX_VERSION)
+	if (!read_addr(gb, vaddr, &ptr) || !read_addr(gb, vaddr + gb->ptrsize, &n) || !n ||
+	    n >= MAX_VERSION)
 		return NULL;
 	*len = n;
 	return (const char *)vaddr_ptr(gb, ptr, n);
@@ -601,7 +736,7 @@ static int version_from_buildinfo(struct bw_gobin *gb, const uint8_t *p, size_t 
 	unsigned int ps;
 	const char *s;
 	size_t used, len;
-	uint64_t n;
+	uint64_t n, hdr;
 
 	if (size < BUILDINFO_HDR_LEN || memcmp(p, BUILDINFO_MAGIC, BUILDINFO_MAGIC_LEN))
 		return -ENOENT;
@@ -613,11 +748,12 @@ static int version_from_buildinfo(struct bw_gobin *gb, const uint8_t *p, size_t 
 		set_version(gb, (const char *)p + BUILDINFO_HDR_LEN + used, n);
 		return gb->has_version ? 0 : -EINVAL;
 	}
-	if ((ps != 4 && ps != 8) || (p[15] & 1)) /* big-endian: not for us */
+	if (ps != gb->ptrsize || (p[15] & 1)) /* big-endian: not for us */
 		return -EINVAL;
-	/* old format: a pointer to the version string header */
-	p = vaddr_ptr(gb, rdptr(p + 16, ps), 2 * ps);
-	s = p ? go_string(gb, p, ps, &len) : NULL;
+	/* old format: a pointer to the version string header (0 in the file under lld) */
+	if (!(hdr = rdptr(p + 16, ps)) && gb->sec_buildinfo.p)
+		reloc_at(gb, gb->sec_buildinfo.vaddr + 16, &hdr);
+	s = go_string(gb, hdr, &len);
 	if (!s)
 		return -EINVAL;
 	set_version(gb, s, len);
@@ -655,7 +791,7 @@ static bool version_chars(const char *s, size_t len)
 /* runtime.buildVersion is a string variable in the data: a (ptr, len) pair pointing at "go1.". */
 static int version_from_string_header(struct bw_gobin *gb)
 {
-	unsigned int ps = gb->ptrsize ? gb->ptrsize : 8;
+	unsigned int ps = gb->ptrsize;
 
 	for (size_t i = 0; i < gb->nsegs; i++) {
 		const struct seg *sg = &gb->segs[i];
@@ -670,7 +806,7 @@ static int version_from_string_header(struct bw_gobin *gb)
 
 			if (n < 6 || n >= MAX_VERSION)
 				continue;
-			s = go_string(gb, base + o, ps, &len);
+			s = go_string(gb, sg->vaddr + o, &len);
 			if (!s || memcmp(s, "go1.", 4) || !version_chars(s, len))
 				continue;
 			set_version(gb, s, len);
@@ -716,14 +852,12 @@ static int version_from_rodata(struct bw_gobin *gb)
 static void find_version(struct bw_gobin *gb)
 {
 	uint64_t sym = bw_gobin__symbol(gb, "runtime.buildVersion");
-	unsigned int ps = gb->ptrsize ? gb->ptrsize : 8;
-	const uint8_t *hdr;
 	const char *s;
 	size_t len;
 
 	if (!find_buildinfo(gb))
 		return;
-	if (sym && (hdr = vaddr_ptr(gb, sym, 2 * ps)) && (s = go_string(gb, hdr, ps, &len))) {
+	if (sym && (s = go_string(gb, sym, &len))) {
 		set_version(gb, s, len);
 		if (gb->has_version)
 			return;
@@ -747,6 +881,7 @@ static int gobin_init(struct bw_gobin *gb)
 		return -ENOEXEC;
 	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
 		return -ENOEXEC;
+	gb->machine = eh.e_machine;
 	err = load_segments(gb);
 	if (err)
 		return err;
@@ -849,6 +984,7 @@ void bw_gobin__free(struct bw_gobin *gb)
 		munmap(gb->map, gb->map_len);
 	pthread_mutex_destroy(&gb->lock);
 	free(gb->by_name);
+	free(gb->relocs);
 	free(gb->segs);
 	free(gb);
 }
