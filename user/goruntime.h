@@ -78,8 +78,17 @@ struct bw_goroutine {
 	uint32_t status; /* without the scan bit */
 	int wait_reason; /* raw number */
 	const char *wait_reason_name;
-	int64_t waitsince_ns; /* nanotime() at the last GC that saw it waiting; 0 if unknown */
-	uint64_t gopc;	      /* PC of the go statement that created it */
+	/*
+	 * A lower bound of when it began to wait, in the target's nanotime()
+	 * (CLOCK_MONOTONIC), or 0. The runtime sets g.waitsince only in
+	 * markroot, to the start of the first GC cycle that scans the goroutine
+	 * while it waits or is in a syscall, and resets it to 0 when the
+	 * goroutine runs again (execute) or leaves a syscall (exitsyscall): a
+	 * goroutine blocked since before the last GC shows that GC's start, one
+	 * blocked after it shows 0 (go1.19 mgcmark.go markroot, proc.go).
+	 */
+	int64_t waitsince_ns;
+	uint64_t gopc; /* PC of the go statement that created it */
 	uint64_t startpc;
 	uint64_t parent_goid; /* 0 if unknown */
 	uint64_t wait_object; /* channel (hchan) address for channel waits, else 0 */

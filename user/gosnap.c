@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "goruntime.h"
@@ -27,7 +28,7 @@
 #define MAX_STACK (1ULL << 30)	   /* Go's default max stack is 1 GB */
 #define STACK_READ_MAX (64 * 1024) /* read at most this much of a stack at once */
 #define G_READ_MAX 1024		   /* larger than any runtime.g so far */
-#define PTR_BATCH 4096		   /* allgs entries read per call */
+#define PTR_BATCH 1024		   /* allgs entries, and gs, read per call (IOV_MAX) */
 
 /* What stays true while a goroutine stays blocked at the same place. */
 struct gcache {
@@ -48,6 +49,8 @@ struct bw_gosnap {
 	uint64_t gen;
 	struct bw_u64map cache; /* g address -> struct gcache */
 	uint8_t *stack;		/* STACK_READ_MAX bytes */
+	uint8_t *gbufs;		/* PTR_BATCH gs of read_len bytes */
+	bool no_vm_readv;	/* process_vm_readv refused: one pread per g */
 };
 
 static bool user_ptr(uint64_t p)
@@ -180,9 +183,14 @@ struct bw_gosnap *bw_gosnap__new(pid_t pid, const struct bw_gobin *gb, uint64_t 
 	}
 	snap->allgs = allgs + load_bias;
 	snap->stack = malloc(STACK_READ_MAX);
+	snap->gbufs = malloc((size_t)PTR_BATCH * snap->read_len);
+	if (!snap->stack || !snap->gbufs) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	snap->mem = bw_mem__open(pid);
-	if (!snap->stack || !snap->mem) {
-		err = snap->stack ? -errno : -ENOMEM;
+	if (!snap->mem) {
+		err = -errno;
 		goto fail;
 	}
 	return snap;
@@ -201,6 +209,7 @@ void bw_gosnap__free(struct bw_gosnap *snap)
 	bw_u64map__free(&snap->cache);
 	bw_mem__free(snap->mem);
 	free(snap->stack);
+	free(snap->gbufs);
 	free(snap);
 }
 
@@ -372,15 +381,15 @@ static void count_status(struct bw_gosnap_stats *st, uint32_t status)
 		st->syscall++;
 }
 
-static int read_one(struct bw_gosnap *snap, uint64_t gaddr, bw_goroutine_fn fn, void *ctx,
-		    struct bw_gosnap_stats *st)
+/* One goroutine from its bytes (NULL: they could not be read). */
+static int read_one(struct bw_gosnap *snap, uint64_t gaddr, const uint8_t *buf, bw_goroutine_fn fn,
+		    void *ctx, struct bw_gosnap_stats *st)
 {
-	uint8_t buf[G_READ_MAX];
 	struct bw_goroutine g = {};
 	struct graw r;
 	int err;
 
-	if (!user_ptr(gaddr) || bw_mem__read(snap->mem, gaddr, buf, snap->read_len)) {
+	if (!buf) {
 		st->torn++;
 		return 0;
 	}
@@ -406,6 +415,10 @@ static int read_one(struct bw_gosnap *snap, uint64_t gaddr, bw_goroutine_fn fn, 
 		err = fill_stack(snap, gaddr, &r, &g, st);
 		if (err)
 			return err;
+	} else if (r.status == BW_G_SYSCALL && user_ptr(r.pc)) {
+		/* entersyscall saved pc and sp, not bp (before go1.23): the caller of the syscall only */
+		g.frames[0] = r.pc;
+		g.nframes = 1;
 	}
 	count_status(st, r.status);
 	fn(ctx, &g);
@@ -455,6 +468,42 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/*
+ * Read n gs into snap->gbufs with as few system calls as possible:
+ * process_vm_readv takes up to PTR_BATCH remote ranges at once and stops at
+ * the first one it cannot read; that one is retried alone. ok[i] tells
+ * which gs arrived.
+ */
+static void read_gs(struct bw_gosnap *snap, const uint64_t *addrs, size_t n, bool *ok)
+{
+	size_t len = snap->read_len;
+	struct iovec remote[PTR_BATCH];
+	size_t i = 0;
+
+	while (i < n) {
+		struct iovec local = { snap->gbufs + i * len, (n - i) * len };
+		ssize_t got = -1;
+		size_t done, j;
+
+		for (j = i; j < n; j++)
+			remote[j - i] = (struct iovec){ (void *)(uintptr_t)addrs[j], len };
+		if (!snap->no_vm_readv) {
+			got = process_vm_readv(snap->pid, &local, 1, remote, n - i, 0);
+			if (got < 0 && (errno == ENOSYS || errno == EPERM))
+				snap->no_vm_readv = true;
+		}
+		done = got > 0 ? (size_t)got / len : 0;
+		for (j = i; j < i + done; j++)
+			ok[j] = true;
+		i += done;
+		if (i < n) { /* the one that stopped the batch, alone */
+			ok[i] = user_ptr(addrs[i]) &&
+				!bw_mem__read(snap->mem, addrs[i], snap->gbufs + i * len, len);
+			i++;
+		}
+	}
+}
+
 int bw_gosnap__read(struct bw_gosnap *snap, bw_goroutine_fn fn, void *ctx,
 		    struct bw_gosnap_stats *stats)
 {
@@ -469,9 +518,15 @@ int bw_gosnap__read(struct bw_gosnap *snap, bw_goroutine_fn fn, void *ctx,
 	for (uint64_t i = 0; i < len && !err; i += PTR_BATCH) {
 		uint64_t n = len - i < PTR_BATCH ? len - i : PTR_BATCH;
 
+		bool ok[PTR_BATCH] = {};
+
 		err = bw_mem__read(snap->mem, ptr + i * 8, batch, n * 8);
+		if (!err)
+			read_gs(snap, batch, n, ok);
 		for (uint64_t j = 0; j < n && !err; j++)
-			err = read_one(snap, batch[j], fn, ctx, &st);
+			err = read_one(snap, batch[j],
+				       ok[j] ? snap->gbufs + j * snap->read_len : NULL, fn, ctx,
+				       &st);
 	}
 	cache_sweep(snap);
 	st.read_ns = now_ns() - t0;
