@@ -33,6 +33,7 @@ static const char usage[] =
 	"      --history N        samples of each site kept for trends (default 600)\n"
 	"      --window SEC       trend window (default 300 s)\n"
 	"      --no-tui           plain tables even when stdout is a terminal\n"
+	"      --runtime-threads  Go: also threads idle in the runtime's scheduler\n"
 	"  -v, --verbose          more diagnostics (-vv: libbpf's too)\n"
 	"  -h, --help             this text\n"
 	"  -V, --version          version\n"
@@ -59,6 +60,7 @@ enum {
 	OPT_SAMPLE,
 	OPT_WINDOW,
 	OPT_NO_TUI,
+	OPT_RUNTIME_THREADS,
 };
 
 static const struct option long_options[] = {
@@ -76,6 +78,7 @@ static const struct option long_options[] = {
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "no-tui", no_argument, NULL, OPT_NO_TUI },
+	{ "runtime-threads", no_argument, NULL, OPT_RUNTIME_THREADS },
 	{ "max-sleepers", required_argument, NULL, OPT_MAX_SLEEPERS },
 	{ "max-sites", required_argument, NULL, OPT_MAX_SITES },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
@@ -225,6 +228,9 @@ static int parse_option(int opt, const char *arg, struct bw_config *cfg, char *e
 		return 0;
 	case OPT_NO_TUI:
 		cfg->no_tui = true;
+		return 0;
+	case OPT_RUNTIME_THREADS:
+		cfg->runtime_threads = true;
 		return 0;
 	case OPT_SAMPLE:
 		if (parse_u32(arg, &cfg->sample) || cfg->sample > 1000000)

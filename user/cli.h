@@ -46,6 +46,7 @@ struct bw_config {
 	uint32_t max_stacks;
 	uint32_t history;      /* samples per site kept for trends */
 	double trend_window_s; /* trend detector's window, 0: its default */
+	bool runtime_threads;  /* Go: show threads that only run the runtime too */
 	bool no_tui;	       /* plain tables even on a terminal */
 };
 

@@ -138,6 +138,7 @@ static void setup_go(struct bw_session *s, struct target *t)
 		return;
 	}
 	t->sum.is_go = true;
+	bw_threads__hide_go_runtime(t->threads, !s->cfg.runtime_threads);
 	snprintf(t->sum.go_version, sizeof(t->sum.go_version), "%s",
 		 bw_gobin__version_string(t->gobin) ? bw_gobin__version_string(t->gobin) : "");
 	if (!s->cfg.goroutines)

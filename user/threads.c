@@ -26,7 +26,8 @@ struct bw_threads {
 	struct bw_loader *ld;
 	struct bw_symbolizer *sym;
 	struct bw_mem *mem;
-	struct bw_cfi *cfi;	  /* NULL: frame pointers and the scan only */
+	struct bw_cfi *cfi; /* NULL: frame pointers and the scan only */
+	bool hide_go_runtime;
 	struct bw_u64map learned; /* ustack_id + 1 -> struct learned_stack */
 	/* scratch for the iterator callback */
 	struct bw_agg *agg;
@@ -69,6 +70,33 @@ void bw_threads__free(struct bw_threads *t)
 		free(t->learned.vals[i]);
 	bw_u64map__free(&t->learned);
 	free(t);
+}
+
+void bw_threads__hide_go_runtime(struct bw_threads *t, bool hide)
+{
+	t->hide_go_runtime = hide;
+}
+
+/* Does the stack run nothing but the Go runtime (see bw_threads__hide_go_runtime)? */
+static bool only_go_runtime(struct bw_threads *t, const uint64_t *frames, int n)
+{
+	int named = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct bw_frame_info fi = {};
+
+		if (bw_symbolizer__resolve(t->sym, frames[i], i > 0, &fi) || !fi.function)
+			continue;
+		if (strncmp(fi.function, "runtime.", 8))
+			return false;
+		named++;
+		/* past a switch from the scheduler's stack, frames are a goroutine's */
+		if (!strcmp(fi.function, "runtime.mcall") ||
+		    !strcmp(fi.function, "runtime.systemstack") ||
+		    !strcmp(fi.function, "runtime.morestack"))
+			break;
+	}
+	return named > 0;
 }
 
 static int is_return_address(void *ctx, uint64_t addr)
@@ -141,6 +169,10 @@ static void on_task(void *ctx, const struct bw_task_record *rec)
 	futex_cmd = rec->arg1 & ~(128u | 256u);
 	w.kind = bw_wait_classify(rec->syscall_nr, futex_cmd, reason, sizeof(reason));
 	n = unwind_thread(t, rec, frames);
+	if (t->hide_go_runtime && only_go_runtime(t, frames, n)) {
+		t->sum->threads_blocked--;
+		return;
+	}
 	learn_stack(t, rec->ustack_id, frames, n);
 	w.pid = t->pid;
 	w.waiter_id = rec->tid;
@@ -197,6 +229,8 @@ int bw_threads__add_completed(struct bw_threads *t, struct bw_agg *agg,
 		c.frames = frames;
 		c.nframes = n > 0 ? n : 0;
 	}
+	if (t->hide_go_runtime && only_go_runtime(t, c.frames, c.nframes))
+		return 0;
 	nk = bw_loader__stack(t->ld, d->kstack_id, false, kframes, BW_MAX_STACK_DEPTH);
 	c.kframes = kframes;
 	c.nkframes = nk > 0 ? nk : 0;

@@ -14,6 +14,7 @@
 #ifndef BW_THREADS_H
 #define BW_THREADS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -27,6 +28,13 @@ struct bw_threads;
 struct bw_threads *bw_threads__new(pid_t pid, struct bw_loader *ld, struct bw_symbolizer *sym,
 				   struct bw_mem *mem);
 void bw_threads__free(struct bw_threads *t);
+/*
+ * For Go targets: leave out threads that only run the Go runtime (idle Ms
+ * parked by the scheduler, sysmon, the netpoller): they wait by design and
+ * the goroutine view shows what matters. Threads in cgo or syscalls made by
+ * the program's own code stay.
+ */
+void bw_threads__hide_go_runtime(struct bw_threads *t, bool hide);
 
 /*
  * Add the sleeping threads of the process to agg (between bw_agg__begin
