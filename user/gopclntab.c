@@ -43,6 +43,11 @@
 
 struct reloc;
 
+struct name_ent {
+	const char *name; /* in the image */
+	uint32_t idx;	  /* ftab index */
+};
+
 struct seg {
 	uint64_t vaddr, memsz, off, filesz;
 	uint32_t flags;
@@ -87,7 +92,7 @@ struct bw_gobin {
 	bool has_version;
 
 	pthread_mutex_t lock;
-	uint32_t *by_name; /* function indices sorted by name, built on first use */
+	struct name_ent *by_name; /* sorted by name, built on first use */
 	size_t nby_name;
 	bool by_name_built;
 };
@@ -1047,6 +1052,13 @@ static int func_info(const struct bw_gobin *gb, uint64_t i, struct bw_go_func *o
 	return 0;
 }
 
+int bw_gobin__func_by_index(const struct bw_gobin *gb, size_t i, struct bw_go_func *out)
+{
+	if (!gb || i >= gb->nfunc)
+		return -ENOENT;
+	return func_info(gb, i, out);
+}
+
 /* Index of the function holding pc, or -1. */
 static int64_t func_index(const struct bw_gobin *gb, uint64_t pc)
 {
@@ -1167,15 +1179,14 @@ int bw_gobin__line_at(const struct bw_gobin *gb, uint64_t pc, const char **file,
 
 /* ---- by name: a sorted index, built once ---- */
 
-static int cmp_by_name(const void *a, const void *b, void *arg)
+static int cmp_by_name(const void *a, const void *b)
 {
-	const struct bw_gobin *gb = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	int c = strcmp(func_name(gb, ftab_func(gb, x)), func_name(gb, ftab_func(gb, y)));
+	const struct name_ent *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
 
 	if (c)
 		return c;
-	return x < y ? -1 : x > y; /* the first of equal names wins */
+	return x->idx < y->idx ? -1 : x->idx > y->idx; /* the first of equal names wins */
 }
 
 static void build_name_index(struct bw_gobin *gb)
@@ -1186,11 +1197,12 @@ static void build_name_index(struct bw_gobin *gb)
 		return;
 	for (uint64_t i = 0; i < gb->nfunc && i < UINT32_MAX; i++) {
 		const uint8_t *f = ftab_func(gb, i);
+		const char *name = f ? func_name(gb, f) : NULL;
 
-		if (f && func_name(gb, f))
-			gb->by_name[gb->nby_name++] = (uint32_t)i;
+		if (name)
+			gb->by_name[gb->nby_name++] = (struct name_ent){ name, (uint32_t)i };
 	}
-	qsort_r(gb->by_name, gb->nby_name, sizeof(*gb->by_name), cmp_by_name, gb);
+	qsort(gb->by_name, gb->nby_name, sizeof(*gb->by_name), cmp_by_name);
 }
 
 int bw_gobin__func_by_name(const struct bw_gobin *cgb, const char *name, struct bw_go_func *out)
@@ -1208,16 +1220,15 @@ int bw_gobin__func_by_name(const struct bw_gobin *cgb, const char *name, struct 
 	hi = gb->nby_name;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(func_name(gb, ftab_func(gb, gb->by_name[mid])), name);
 
-		if (c < 0)
+		if (strcmp(gb->by_name[mid].name, name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == gb->nby_name || strcmp(func_name(gb, ftab_func(gb, gb->by_name[lo])), name))
+	if (lo == gb->nby_name || strcmp(gb->by_name[lo].name, name))
 		return -ENOENT;
-	return func_info(gb, gb->by_name[lo], out);
+	return func_info(gb, gb->by_name[lo].idx, out);
 }
 
 /* ---- .symtab ---- */

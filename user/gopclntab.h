@@ -55,6 +55,8 @@ int bw_gobin__line_at(const struct bw_gobin *gb, uint64_t pc, const char **file,
 int bw_gobin__func_by_name(const struct bw_gobin *gb, const char *name, struct bw_go_func *out);
 /* Number of functions in the pcln table. */
 size_t bw_gobin__func_count(const struct bw_gobin *gb);
+/* The i-th function in address order, i < func_count. Returns 0 or -ENOENT. */
+int bw_gobin__func_by_index(const struct bw_gobin *gb, size_t i, struct bw_go_func *out);
 
 /* Base of 1.18+ function entry offsets (pcHeader.textStart or moduledata.text). */
 uint64_t bw_gobin__text_start(const struct bw_gobin *gb);
