@@ -95,10 +95,13 @@ static void format_value(char *buf, size_t size, double d)
 	}
 }
 
+/* max bounds fixed-size fields that need not hold a NUL (comm); 0: a C string */
 static void put_label(FILE *f, bool first, const char *name, const char *value, size_t max)
 {
 	fprintf(f, "%s%s=\"", first ? "" : ",", name);
-	bw_escape_prom_file(f, value ? value : "", value ? strnlen(value, max) : 0);
+	if (!value)
+		value = "";
+	bw_escape_prom_file(f, value, max ? strnlen(value, max) : strlen(value));
 	fputc('"', f);
 }
 
@@ -133,8 +136,8 @@ static char *series_labels(const struct bw_report *rep, const struct series *s)
 	put_label(f, false, "comm", comm_of(rep, site->pid), BW_COMM_LEN);
 	put_label(f, false, "kind", s->is_other ? "" : bw_site_kind_name(site->kind), 16);
 	put_label(f, false, "reason", s->is_other ? "" : site->reason, sizeof(site->reason));
-	put_label(f, false, "function", fr ? (fr->function ? fr->function : fn) : "", SIZE_MAX);
-	put_label(f, false, "file", fr ? fr->file : "", SIZE_MAX);
+	put_label(f, false, "function", fr ? (fr->function ? fr->function : fn) : "", 0);
+	put_label(f, false, "file", fr ? fr->file : "", 0);
 	put_label(f, false, "line", line, sizeof(line));
 	put_label(f, false, "site", s->is_other ? "other" : id, sizeof(id));
 	if (fclose(f)) {
