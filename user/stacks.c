@@ -77,6 +77,9 @@ static int scan_stack(const struct bw_unwinder *uw, uint64_t sp, uint64_t bp, ui
 
 		if (words > 64)
 			words = 64;
+		/* one page at a time: the stack's mapping may end at the next page */
+		if (words > (4096 - (addr & 4095) + 7) / 8)
+			words = (4096 - (addr & 4095) + 7) / 8;
 		if (!words || uw->read(uw->ctx, addr, buf, words * 8))
 			break;
 		for (size_t i = 0; i < words && n < max; i++) {
@@ -144,6 +147,8 @@ bool bw_follows_call(const uint8_t b[8])
 			need += 4;
 		if (mod != 3 && rm == 4)
 			need += 1; /* SIB */
+		if (mod == 0 && rm == 4 && len > 2 && (op[2] & 7) == 5)
+			need += 4; /* SIB without a base register: disp32 */
 		if (need == len)
 			return true;
 	}
