@@ -38,6 +38,8 @@ struct bw_elfsyms {
 	bool is_go, has_symtab, has_debug_info;
 	uint8_t build_id[MAX_BUILD_ID];
 	size_t build_id_len;
+	char **owned; /* names we had to copy (version suffix removed) */
+	size_t nowned, owned_cap;
 };
 
 static int symtab_push(struct symtab *t, const struct sym *s)
@@ -85,6 +87,32 @@ static uint64_t section_end(Elf *elf, size_t shndx)
 	return shdr.sh_addr + shdr.sh_size;
 }
 
+/*
+ * .symtab spells symbol versions into names ("pthread_cond_wait@@GLIBC_2.3.2");
+ * .dynsym keeps them apart. Drop the suffix so both read alike.
+ */
+static const char *unversioned(struct bw_elfsyms *es, const char *name)
+{
+	const char *at = strchr(name, '@');
+	char *copy;
+
+	if (!at || at == name)
+		return name;
+	if (es->nowned == es->owned_cap) {
+		size_t cap = es->owned_cap ? es->owned_cap * 2 : 64;
+		char **v = realloc(es->owned, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		es->owned = v;
+		es->owned_cap = cap;
+	}
+	copy = strndup(name, (size_t)(at - name));
+	if (copy)
+		es->owned[es->nowned++] = copy;
+	return copy;
+}
+
 static int add_sym(struct bw_elfsyms *es, const GElf_Sym *gs, const char *name)
 {
 	int type = GELF_ST_TYPE(gs->st_info);
@@ -101,6 +129,9 @@ static int add_sym(struct bw_elfsyms *es, const GElf_Sym *gs, const char *name)
 		return 0;
 	if (gs->st_value > UINT64_MAX - gs->st_size)
 		return 0;
+	name = unversioned(es, name);
+	if (!name)
+		return -ENOMEM;
 	s.addr = gs->st_value;
 	s.size = gs->st_size;
 	s.sec_end = section_end(es->elf, gs->st_shndx);
@@ -317,6 +348,9 @@ void bw_elfsyms__free(struct bw_elfsyms *es)
 	free(es->funcs.v);
 	free(es->objects.v);
 	free(es->segs);
+	for (size_t i = 0; i < es->nowned; i++)
+		free(es->owned[i]);
+	free(es->owned);
 	free(es);
 }
 
