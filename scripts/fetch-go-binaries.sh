@@ -56,7 +56,7 @@ if ! command -v npm >/dev/null 2>&1; then
 	echo "fetch-go-binaries: skipped: npm is not installed; the npm-binary gopclntab tests will skip"
 	exit 0
 fi
-if ! timeout 30 npm view esbuild-linux-64@0.14.0 version >/dev/null 2>&1; then
+if ! timeout 20 npm view --fetch-retries=1 --fetch-timeout=8000 esbuild-linux-64@0.14.0 version >/dev/null 2>&1; then
 	echo "fetch-go-binaries: skipped: the npm registry is unreachable; the npm-binary gopclntab tests will skip"
 	exit 0
 fi

@@ -197,10 +197,12 @@ static int load_segments(struct bw_gobin *gb)
 
 		if (!gelf_getphdr(gb->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		/* the file bytes of a segment must lie in the image */
-		if (!span(gb->img, gb->size, ph.p_offset, ph.p_filesz) ||
-		    ph.p_vaddr > UINT64_MAX - ph.p_memsz || ph.p_filesz > ph.p_memsz)
+		if (ph.p_offset >= gb->size || ph.p_vaddr > UINT64_MAX - ph.p_memsz ||
+		    ph.p_filesz > ph.p_memsz)
 			continue;
+		/* a truncated file keeps the part of a segment it still has */
+		if (ph.p_filesz > gb->size - ph.p_offset)
+			ph.p_filesz = gb->size - ph.p_offset;
 		gb->segs[gb->nsegs++] = (struct seg){ ph.p_vaddr, ph.p_memsz, ph.p_offset,
 						      ph.p_filesz, ph.p_flags };
 	}
