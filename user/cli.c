@@ -288,7 +288,12 @@ enum bw_cli_result bw_cli__parse(int argc, char **argv, struct bw_config *cfg, c
 		if (opt == 'V')
 			return BW_CLI_VERSION;
 		if (opt == '?') {
-			if (optopt)
+			/* "--json=1": getopt sets optopt to the known option's value */
+			if (optopt >= OPT_NO_GOROUTINES ||
+			    (optopt > 0 && optopt != ':' && strchr(short_options, optopt)))
+				snprintf(err, err_size, "option '%.40s' takes no value",
+					 argv[optind - 1]);
+			else if (optopt)
 				snprintf(err, err_size, "unknown option '-%c'", optopt);
 			else
 				snprintf(err, err_size, "unknown option '%.40s'", argv[optind - 1]);

@@ -59,7 +59,10 @@ enum bw_cli_result {
 };
 
 void bw_config__defaults(struct bw_config *cfg);
-/* Parses argv (not modified); err receives a one-line message on BW_CLI_ERROR. */
+/*
+ * Parses argv: its strings are not modified, but getopt may reorder its
+ * pointers. err receives a one-line message on BW_CLI_ERROR.
+ */
 enum bw_cli_result bw_cli__parse(int argc, char **argv, struct bw_config *cfg, char *err,
 				 size_t err_size);
 const char *bw_cli_usage(void);
