@@ -547,7 +547,7 @@ static void judge_scale(const struct series_ctx *c, const uint32_t *x, size_t le
 {
 	const struct bw_trend_opts *o = c->o;
 	size_t m = len < o->blocks ? len : o->blocks, g;
-	double f[BW_TREND_MAX_BLOCKS], block_s = (double)len / (double)m * o->interval_s;
+	double f[BW_TREND_MAX_BLOCKS] = { 0 }, block_s = (double)len / (double)m * o->interval_s;
 	struct bw_mk mk;
 	enum why w;
 
@@ -647,7 +647,7 @@ static bool fluctuates(const uint32_t *x, size_t len)
 static void judge_series(struct series_ctx *c, const uint32_t *x, size_t len, size_t min_len,
 			 struct assessment *a)
 {
-	double f[BW_TREND_MAX_BLOCKS];
+	double f[BW_TREND_MAX_BLOCKS] = { 0 };
 	size_t m = len < c->o->blocks ? len : c->o->blocks;
 
 	block_minima(x, len, m, f);
