@@ -2,6 +2,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,7 +176,7 @@ static void find_scopes(Dwarf_Die *cudie, uint64_t vaddr, struct bw_srcline *out
 	free(scopes);
 }
 
-int bw_dwarflines__lookup(struct bw_dwarflines *dl, uint64_t vaddr, struct bw_srcline *out)
+static int lookup(struct bw_dwarflines *dl, uint64_t vaddr, bool scopes, struct bw_srcline *out)
 {
 	Dwarf_Die *cudie = find_unit(dl, vaddr);
 	Dwarf_Line *line;
@@ -189,8 +190,19 @@ int bw_dwarflines__lookup(struct bw_dwarflines *dl, uint64_t vaddr, struct bw_sr
 		if (dwarf_lineno(line, &out->line))
 			out->line = 0;
 	}
-	find_scopes(cudie, vaddr, out);
+	if (scopes)
+		find_scopes(cudie, vaddr, out);
 	return out->file || out->function ? 0 : -ENOENT;
+}
+
+int bw_dwarflines__lookup(struct bw_dwarflines *dl, uint64_t vaddr, struct bw_srcline *out)
+{
+	return lookup(dl, vaddr, true, out);
+}
+
+int bw_dwarflines__lookup_line(struct bw_dwarflines *dl, uint64_t vaddr, struct bw_srcline *out)
+{
+	return lookup(dl, vaddr, false, out);
 }
 
 void bw_dwarflines__free(struct bw_dwarflines *dl)

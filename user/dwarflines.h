@@ -32,6 +32,11 @@ struct bw_dwarflines;
 struct bw_dwarflines *bw_dwarflines__new(Elf *elf);
 /* Returns 0 when anything was found (out's unknown fields left NULL/0), else -ENOENT. */
 int bw_dwarflines__lookup(struct bw_dwarflines *dl, uint64_t vaddr, struct bw_srcline *out);
+/*
+ * File and line only (out's function fields stay NULL): skips walking the
+ * unit's DIE tree, which costs ~0.3 ms per lookup in a Go runtime unit.
+ */
+int bw_dwarflines__lookup_line(struct bw_dwarflines *dl, uint64_t vaddr, struct bw_srcline *out);
 void bw_dwarflines__free(struct bw_dwarflines *dl);
 
 #endif /* BW_DWARFLINES_H */

@@ -6,9 +6,12 @@
  * mapped ELF file once (through /proc/PID/map_files or /proc/PID/root so that
  * binaries in other mount namespaces and deleted binaries still resolve),
  * handles PIE and ASLR through the mapping's load bias, and looks names up in
- * .symtab, then .dynsym, then the Go pcln table (stripped Go binaries), with
- * file:line from DWARF (libdw) where debug info is present, else from the Go
- * pcln table. Kernel addresses resolve through /proc/kallsyms.
+ * .symtab (also of a separate debug file found by build-id under
+ * /usr/lib/debug, e.g. libc6-dbg), then .dynsym, with file:line from DWARF
+ * (libdw) where debug info is present. Go code resolves through the Go pcln
+ * table first, names and lines both, so that stripped and unstripped builds
+ * read alike (and like Go's own tracebacks). Kernel addresses resolve through
+ * /proc/kallsyms, read on first use.
  *
  * Returned strings belong to the symbolizer and live until __free or
  * __refresh; callers copy what they keep.
@@ -23,11 +26,12 @@
 struct bw_frame_info {
 	uint64_t addr;
 	const char *function; /* NULL when unknown */
-	uint64_t offset;      /* addr - function start */
+	uint64_t offset;      /* addr - function start; without a function, the
+			       * link-time address in module (addr2line's input) */
 	const char *file;     /* NULL when unknown */
 	int line;	      /* 0 when unknown */
 	const char *module;   /* mapped file path, "[kernel]", or NULL */
-	bool inlined;	      /* function is an inlined callee at addr */
+	bool inlined;	      /* function is an inlined callee at addr (DWARF, not Go) */
 };
 
 struct bw_symbolizer;
@@ -39,16 +43,19 @@ int bw_symbolizer__refresh(struct bw_symbolizer *sym);
 /*
  * Resolve a user address. For return addresses pass is_return = true: the
  * lookup uses addr - 1 so that a call at a function's end resolves to it.
- * Always fills out->addr and returns 0 when something was found, -ENOENT else.
+ * Always fills out->addr and returns 0 when something was found (at least
+ * the module), -ENOENT else. An address in no mapping makes the maps be
+ * re-read, at most once a second (strings handed out stay valid).
+ * Results are cached per address until the maps are re-read.
  */
 int bw_symbolizer__resolve(struct bw_symbolizer *sym, uint64_t addr, bool is_return,
 			   struct bw_frame_info *out);
-/* Resolve a kernel address through kallsyms. */
+/* Resolve a kernel address through kallsyms; module is "[kernel]" or the module's name. */
 int bw_symbolizer__resolve_kernel(struct bw_symbolizer *sym, uint64_t addr,
 				  struct bw_frame_info *out);
 /* Is addr inside an executable mapping of the target? (cheap, for stack scanning) */
 bool bw_symbolizer__is_text(struct bw_symbolizer *sym, uint64_t addr);
-/* The path and load bias of the main executable's mapping (first r-x of /proc/PID/exe). */
+/* The path of the main executable as the maps show it (the mapping of /proc/PID/exe), or "". */
 const char *bw_symbolizer__exe_path(struct bw_symbolizer *sym);
 void bw_symbolizer__free(struct bw_symbolizer *sym);
 

@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "dwarflines.h"
+#include "elfsyms.h"
 #include "symbolizer.h"
 
 static int global_data = 7;
@@ -423,7 +425,7 @@ static pid_t start_go(const char *prog, uint64_t *pc, char *func, int *line)
 	return pid;
 }
 
-static void check_go_binary(const char *prog, bool stripped)
+static uint64_t check_go_binary(const char *prog, bool stripped)
 {
 	struct bw_symbolizer *sym;
 	struct bw_frame_info fi;
@@ -454,6 +456,35 @@ static void check_go_binary(const char *prog, bool stripped)
 	assert_string_equal(fi.module, prog);
 	assert_string_equal(bw_symbolizer__exe_path(sym), prog);
 	bw_symbolizer__free(sym);
+	return pc;
+}
+
+/*
+ * Go's DWARF, read directly: zlib-compressed sections (SHF_COMPRESSED), which
+ * libdw inflates. The symbolizer prefers the pcln table for Go code, so this
+ * is the check that DWARF agrees with it.
+ */
+static void check_go_dwarf(const char *prog, uint64_t pc)
+{
+	struct bw_elfsyms *es = bw_elfsyms__open(prog);
+	struct bw_dwarflines *dl;
+	struct bw_srcline src;
+	uint64_t off;
+
+	assert_non_null(es);
+	assert_true(bw_elfsyms__is_go(es));
+	assert_true(bw_elfsyms__has_debug_info(es));
+	/* not PIE: runtime address = link-time address */
+	assert_int_equal(bw_elfsyms__vaddr_to_offset(es, pc, &off), 0);
+	dl = bw_dwarflines__new(bw_elfsyms__elf(es));
+	assert_non_null(dl);
+	assert_int_equal(bw_dwarflines__lookup_line(dl, pc - 1, &src), 0);
+	assert_true(ends_with(src.file, "/main.go"));
+	assert_int_equal(src.line, GO_CALL_LINE);
+	assert_int_equal(bw_dwarflines__lookup(dl, pc - 1, &src), 0);
+	assert_string_equal(src.function, "main.main");
+	bw_dwarflines__free(dl);
+	bw_elfsyms__free(es);
 }
 
 static void test_symbolizer__go_binaries(void **state)
@@ -462,6 +493,7 @@ static void test_symbolizer__go_binaries(void **state)
 	char *build[] = { "go", "build", "-o", prog, ".", NULL };
 	char *build_stripped[] = { "go", "build", "-ldflags=-s -w", "-o", stripped, ".", NULL };
 	char cwd[PATH_MAX];
+	uint64_t pc;
 
 	(void)state;
 	if (!have_go()) {
@@ -483,8 +515,9 @@ static void test_symbolizer__go_binaries(void **state)
 	assert_int_equal(run(build), 0);
 	assert_int_equal(run(build_stripped), 0);
 	assert_int_equal(chdir(cwd), 0);
-	check_go_binary(prog, false);
-	check_go_binary(stripped, true);
+	pc = check_go_binary(prog, false);
+	check_go_dwarf(prog, pc);
+	assert_true(check_go_binary(stripped, true) == pc); /* -s -w moves no code */
 	remove_tree(dir);
 }
 
