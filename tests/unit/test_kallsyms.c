@@ -154,11 +154,11 @@ static void test_kallsyms__live(void **state)
 		skip();
 	print_message("parsed %zu kernel text symbols in %.0f ms\n", bw_kallsyms__count(ks),
 		      (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
-	assert_true(bw_kallsyms__count(ks) > 1000);
 	if (!bw_kallsyms__has_addresses(ks)) {
 		bw_kallsyms__free(ks);
-		skip(); /* not root: nothing more to check */
+		skip(); /* not root: every address reads 0, nothing resolves */
 	}
+	assert_true(bw_kallsyms__count(ks) > 1000);
 	f = fopen("/proc/kallsyms", "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f))
