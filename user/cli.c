@@ -9,6 +9,7 @@
 
 #include "blockwatch/common.h"
 #include "cli.h"
+#include "out_prom.h"
 
 static const char usage[] =
 	"usage: blockwatch [OPTIONS] -p PID[,PID...] [INTERVAL [COUNT]]\n"
@@ -34,6 +35,15 @@ static const char usage[] =
 	"      --window SEC       trend window (default 300 s)\n"
 	"      --no-tui           plain tables even when stdout is a terminal\n"
 	"      --runtime-threads  Go: also threads idle in the runtime's scheduler\n"
+	"      --prom ADDR        serve Prometheus metrics at http://ADDR/metrics\n"
+	"                         (HOST:PORT, [V6]:PORT, PORT for 127.0.0.1:PORT;\n"
+	"                         :PORT listens on every address)\n"
+	"      --prom-top N       sites with series of their own (default 50; the\n"
+	"                         rest are summed as site=\"other\", leaks always kept)\n"
+	"      --textfile PATH    the same metrics into a node_exporter textfile\n"
+	"      --pprof PATH       a pprof profile of what is blocked, each report\n"
+	"      --folded PATH      folded stacks for flame graphs, each report\n"
+	"      --folded-waits     folded stacks count completed waits instead\n"
 	"  -v, --verbose          more diagnostics (-vv: libbpf's too)\n"
 	"  -h, --help             this text\n"
 	"  -V, --version          version\n"
@@ -61,6 +71,12 @@ enum {
 	OPT_WINDOW,
 	OPT_NO_TUI,
 	OPT_RUNTIME_THREADS,
+	OPT_PROM,
+	OPT_PROM_TOP,
+	OPT_TEXTFILE,
+	OPT_PPROF,
+	OPT_FOLDED,
+	OPT_FOLDED_WAITS,
 };
 
 static const struct option long_options[] = {
@@ -83,6 +99,12 @@ static const struct option long_options[] = {
 	{ "max-sites", required_argument, NULL, OPT_MAX_SITES },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "history", required_argument, NULL, OPT_HISTORY },
+	{ "prom", required_argument, NULL, OPT_PROM },
+	{ "prom-top", required_argument, NULL, OPT_PROM_TOP },
+	{ "textfile", required_argument, NULL, OPT_TEXTFILE },
+	{ "pprof", required_argument, NULL, OPT_PPROF },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "folded-waits", no_argument, NULL, OPT_FOLDED_WAITS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -100,6 +122,7 @@ void bw_config__defaults(struct bw_config *cfg)
 	cfg->max_sites = BW_DEFAULT_MAX_SITES;
 	cfg->max_stacks = BW_DEFAULT_MAX_STACKS;
 	cfg->history = 600;
+	cfg->prom_top = BW_PROM_DEFAULT_TOP;
 	cfg->sample = 1;
 }
 
@@ -173,6 +196,47 @@ static int bad_value(char *err, size_t err_size, const char *opt, const char *va
 {
 	snprintf(err, err_size, "invalid value '%.32s' for %s", value, opt);
 	return -EINVAL;
+}
+
+static int set_path(const char **path, const char *arg, const char *opt, char *err, size_t err_size)
+{
+	if (!*arg)
+		return bad_value(err, err_size, opt, arg);
+	*path = arg;
+	return 0;
+}
+
+/* The exporters' options (out_prom, out_textfile, out_pprof, out_folded). */
+static int parse_export_option(int opt, const char *arg, struct bw_config *cfg, char *err,
+			       size_t err_size)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	long v;
+
+	switch (opt) {
+	case OPT_PROM:
+		if (bw_prom_parse_listen(arg, &addr, &len))
+			return bad_value(err, err_size, "--prom", arg);
+		cfg->prom_listen = arg;
+		return 0;
+	case OPT_PROM_TOP:
+		if (parse_long(arg, 0, 100000, &v))
+			return bad_value(err, err_size, "--prom-top", arg);
+		cfg->prom_top = (uint32_t)v;
+		return 0;
+	case OPT_TEXTFILE:
+		return set_path(&cfg->textfile_path, arg, "--textfile", err, err_size);
+	case OPT_PPROF:
+		return set_path(&cfg->pprof_path, arg, "--pprof", err, err_size);
+	case OPT_FOLDED:
+		return set_path(&cfg->folded_path, arg, "--folded", err, err_size);
+	case OPT_FOLDED_WAITS:
+		cfg->folded_waits = true;
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 static int parse_option(int opt, const char *arg, struct bw_config *cfg, char *err, size_t err_size)
@@ -253,7 +317,7 @@ static int parse_option(int opt, const char *arg, struct bw_config *cfg, char *e
 			return bad_value(err, err_size, "--history", arg);
 		return 0;
 	default:
-		return -EINVAL;
+		return parse_export_option(opt, arg, cfg, err, err_size);
 	}
 }
 

@@ -48,6 +48,13 @@ struct bw_config {
 	double trend_window_s; /* trend detector's window, 0: its default */
 	bool runtime_threads;  /* Go: show threads that only run the runtime too */
 	bool no_tui;	       /* plain tables even on a terminal */
+	/* exporters, each off when NULL (docs/metrics.md) */
+	const char *prom_listen;   /* --prom ADDR: serve /metrics there */
+	uint32_t prom_top;	   /* sites with series of their own (default 50) */
+	const char *textfile_path; /* --textfile PATH: node_exporter textfile */
+	const char *pprof_path;	   /* --pprof PATH: gzip'd pprof profile */
+	const char *folded_path;   /* --folded PATH: folded stacks */
+	bool folded_waits;	   /* --folded-waits: completed waits, not blocked now */
 };
 
 /* Result of parsing. */

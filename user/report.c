@@ -9,8 +9,12 @@
 
 #include "drops.h"
 #include "log.h"
+#include "out_folded.h"
 #include "out_json.h"
+#include "out_pprof.h"
+#include "out_prom.h"
 #include "out_term.h"
+#include "out_textfile.h"
 #include "out_tui.h"
 #include "report.h"
 #include "trend.h"
@@ -32,6 +36,11 @@ struct bw_report_writer {
 	struct bw_out_term *term;
 	struct bw_out_json *json;
 	struct bw_tui *tui;
+	/* exporters, each NULL unless asked for */
+	struct bw_out_prom *prom;
+	struct bw_out_textfile *textfile;
+	struct bw_out_pprof *pprof;
+	struct bw_out_folded *folded;
 	struct bw_trend_opts trend_opts;
 	struct bw_u64map trends; /* site id -> struct site_trend */
 	uint64_t reports;
@@ -97,6 +106,54 @@ static int open_outputs(struct bw_report_writer *w)
 	}
 }
 
+/* The errno of a failed constructor, never 0. */
+static int ctor_error(void)
+{
+	return errno ? -errno : -EINVAL;
+}
+
+static int open_exporters(struct bw_report_writer *w)
+{
+	const struct bw_config *cfg = &w->cfg;
+	struct bw_folded_opts fo = { .waits = cfg->folded_waits };
+
+	errno = 0;
+	if (cfg->prom_listen) {
+		w->prom = bw_out_prom__new(cfg->prom_listen, cfg->prom_top);
+		if (!w->prom)
+			return ctor_error();
+	}
+	if (cfg->textfile_path) {
+		w->textfile = bw_out_textfile__new(cfg->textfile_path, cfg->prom_top);
+		if (!w->textfile)
+			return ctor_error();
+	}
+	if (cfg->pprof_path) {
+		w->pprof = bw_out_pprof__new(cfg->pprof_path);
+		if (!w->pprof)
+			return ctor_error();
+	}
+	if (cfg->folded_path) {
+		w->folded = bw_out_folded__new(cfg->folded_path, &fo);
+		if (!w->folded)
+			return ctor_error();
+	}
+	return 0;
+}
+
+/* Exporters never stop the run: each logs its own failures. */
+static void write_exporters(struct bw_report_writer *w, const struct bw_report *rep)
+{
+	if (w->prom)
+		bw_out_prom__update(w->prom, rep);
+	if (w->textfile)
+		bw_out_textfile__update(w->textfile, rep);
+	if (w->pprof)
+		bw_out_pprof__update(w->pprof, rep);
+	if (w->folded)
+		bw_out_folded__update(w->folded, rep);
+}
+
 struct bw_report_writer *bw_report_writer__new(const struct bw_config *cfg)
 {
 	struct bw_report_writer *w = calloc(1, sizeof(*w));
@@ -110,6 +167,8 @@ struct bw_report_writer *bw_report_writer__new(const struct bw_config *cfg)
 	if (cfg->trend_window_s > 0)
 		w->trend_opts.window = (size_t)(cfg->trend_window_s / cfg->interval_s);
 	err = open_outputs(w);
+	if (!err)
+		err = open_exporters(w);
 	if (err) {
 		bw_report_writer__free(w);
 		errno = -err;
@@ -125,6 +184,10 @@ void bw_report_writer__free(struct bw_report_writer *w)
 	bw_tui__free(w->tui);
 	bw_out_term__free(w->term);
 	bw_out_json__free(w->json);
+	bw_out_prom__free(w->prom);
+	bw_out_textfile__free(w->textfile);
+	bw_out_pprof__free(w->pprof);
+	bw_out_folded__free(w->folded);
 	if (w->own_out && w->out)
 		fclose(w->out);
 	for (size_t i = 0; i < w->trends.cap; i++)
@@ -247,6 +310,7 @@ int bw_report_writer__write(struct bw_report_writer *w, struct bw_report *rep)
 		err = bw_tui__render(w->tui, rep);
 	else
 		err = write_term(w, rep, sites, n, &drops);
+	write_exporters(w, rep);
 	free(sites);
 	if (err == -EIO || err == -EPIPE)
 		bw_err("failed to write the report: %s", strerror(-err));
