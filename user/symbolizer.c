@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,11 +43,6 @@ struct module {
 	bool gb_tried;
 };
 
-struct cached {
-	struct bw_frame_info info;
-	bool found;
-};
-
 struct bw_symbolizer {
 	char *proc_root;
 	pid_t pid;
@@ -54,7 +50,7 @@ struct bw_symbolizer {
 	struct module **map_mod; /* per mapping, filled lazily */
 	struct module **mods;
 	size_t nmods, mods_cap;
-	struct bw_u64map cache; /* looked-up pc -> struct cached */
+	struct bw_u64map cache; /* looked-up pc -> struct bw_frame_info, hits only */
 	uint64_t maps_loaded_ns;
 	char *exe_path;
 	struct bw_kallsyms *ksyms;
@@ -422,23 +418,27 @@ int bw_symbolizer__resolve(struct bw_symbolizer *sym, uint64_t addr, bool is_ret
 			   struct bw_frame_info *out)
 {
 	uint64_t pc = is_return && addr ? addr - 1 : addr;
-	struct cached *c = bw_u64map__get(&sym->cache, pc);
+	struct bw_frame_info *c = bw_u64map__get(&sym->cache, pc);
+	int err;
 
-	if (!c) {
-		c = calloc(1, sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		c->found = !lookup(sym, pc, &c->info);
-		if (bw_u64map__put(&sym->cache, pc, c)) {
-			*out = c->info;
-			free(c);
-			out->addr = addr;
-			return out->function || out->module ? 0 : -ENOENT;
-		}
+	if (c) {
+		*out = *c;
+		out->addr = addr;
+		return 0;
 	}
-	*out = c->info;
+	memset(out, 0, sizeof(*out));
+	err = lookup(sym, pc, out);
 	out->addr = addr;
-	return c->found ? 0 : -ENOENT;
+	/* misses stay uncached: the next re-read of the maps may place them */
+	if (err)
+		return err;
+	c = malloc(sizeof(*c));
+	if (c) {
+		*c = *out;
+		if (bw_u64map__put(&sym->cache, pc, c))
+			free(c); /* out of memory: the answer just stays uncached */
+	}
+	return 0;
 }
 
 int bw_symbolizer__resolve_kernel(struct bw_symbolizer *sym, uint64_t addr,
@@ -478,12 +478,16 @@ const char *bw_symbolizer__exe_path(struct bw_symbolizer *sym)
 	return sym->exe_path ? sym->exe_path : "";
 }
 
-/* The mapping of /proc/PID/exe: same inode, else same path, else the first file mapped. */
+/*
+ * The mapping of /proc/PID/exe: same device and inode, else same path
+ * (overlayfs shows other numbers in maps), else the first file mapped.
+ */
 static void find_exe(struct bw_symbolizer *sym)
 {
 	char link[PATH_MAX], target[PATH_MAX];
 	const char *found = NULL;
 	struct stat st;
+	bool have_st;
 	ssize_t n;
 
 	free(sym->exe_path);
@@ -491,10 +495,12 @@ static void find_exe(struct bw_symbolizer *sym)
 	snprintf(link, sizeof(link), "%s/%d/exe", sym->proc_root, sym->pid);
 	n = readlink(link, target, sizeof(target) - 1);
 	target[n > 0 ? n : 0] = '\0';
-	for (size_t i = 0; i < sym->maps.n && !found; i++) {
+	have_st = !stat(link, &st);
+	for (size_t i = 0; i < sym->maps.n && !found && have_st; i++) {
 		const struct bw_mapping *m = &sym->maps.v[i];
 
-		if (is_file_mapping(m) && !stat(link, &st) && (uint64_t)st.st_ino == m->inode)
+		if (is_file_mapping(m) && (uint64_t)st.st_ino == m->inode &&
+		    major(st.st_dev) == m->dev_major && minor(st.st_dev) == m->dev_minor)
 			found = m->path;
 	}
 	for (size_t i = 0; i < sym->maps.n && !found; i++)

@@ -14,7 +14,7 @@
  * /proc/kallsyms, read on first use.
  *
  * Returned strings belong to the symbolizer and live until __free or
- * __refresh; callers copy what they keep.
+ * __refresh; callers copy what they keep. One caller at a time: no locking.
  */
 #ifndef BW_SYMBOLIZER_H
 #define BW_SYMBOLIZER_H

@@ -285,6 +285,9 @@ static void test_symbolizer__auto_refresh(void **state)
 	assert_non_null(h);
 	probe = dlsym(h, "bw_dl_probe");
 	assert_non_null(probe);
+	/* within the second: not re-read, and the miss must not stick */
+	assert_int_equal(bw_symbolizer__resolve(sym, (uint64_t)(uintptr_t)probe, false, &fi),
+			 -ENOENT);
 	nanosleep(&pause, NULL);
 	assert_int_equal(bw_symbolizer__resolve(sym, (uint64_t)(uintptr_t)probe, false, &fi), 0);
 	assert_string_equal(fi.function, "bw_dl_probe");
