@@ -29,6 +29,8 @@
 #define BUILDINFO_MAGIC_LEN 14
 #define BUILDINFO_HDR_LEN 32
 #define MAX_VERSION 64
+/* longest function or file name accepted (real ones stay under 500 bytes) */
+#define MAX_NAME 4096
 /* a pc-value table longer than this is corrupt (Go's largest are a few KB) */
 #define MAX_PCVALUE_STEPS (1u << 20)
 
@@ -132,12 +134,18 @@ static uint64_t rdptr(const uint8_t *p, unsigned int ptrsize)
 	return ptrsize == 8 ? rd64(p) : rd32(p);
 }
 
-/* A NUL-terminated string at off in [base, base+size), or NULL. */
+/*
+ * A NUL-terminated string at off in [base, base+size), or NULL. Bounded by
+ * MAX_NAME so that a table without NULs cannot make every look-up scan megabytes.
+ */
 static const char *cstr_at(const uint8_t *base, size_t size, uint64_t off)
 {
-	if (off >= size || !memchr(base + off, 0, size - off))
+	size_t n;
+
+	if (off >= size)
 		return NULL;
-	return (const char *)base + off;
+	n = size - off < MAX_NAME ? size - off : MAX_NAME;
+	return memchr(base + off, 0, n) ? (const char *)base + off : NULL;
 }
 
 /* ---- ELF: segments and sections ---- */
@@ -858,12 +866,14 @@ static int version_from_rodata(struct bw_gobin *gb)
 
 static void find_version(struct bw_gobin *gb)
 {
-	uint64_t sym = bw_gobin__symbol(gb, "runtime.buildVersion");
+	uint64_t sym;
 	const char *s;
 	size_t len;
 
 	if (!find_buildinfo(gb))
 		return;
+	/* some recent binaries have no .go.buildinfo: runtime.buildVersion still holds it */
+	sym = bw_gobin__symbol(gb, "runtime.buildVersion");
 	if (sym && (s = go_string(gb, sym, &len))) {
 		set_version(gb, s, len);
 		if (gb->has_version)

@@ -27,7 +27,11 @@ struct bw_go_version {
 	int patch; /* 8, or 0 */
 };
 
-/* Open an ELF file; NULL and errno = ENOEXEC if it is not a Go binary. */
+/*
+ * Open an ELF file. NULL and errno on failure: ENOEXEC if it is not a Go
+ * binary (no pcln table found), ENOTSUP for a Go 1.2-1.15 table, EINVAL for a
+ * damaged one, or the errno of open/mmap.
+ */
 struct bw_gobin *bw_gobin__open(const char *path);
 /* The same from a memory buffer (fuzzing, tests); the buffer must outlive the object. */
 struct bw_gobin *bw_gobin__open_mem(const void *data, size_t size);
@@ -51,7 +55,12 @@ struct bw_go_func {
 int bw_gobin__func_at(const struct bw_gobin *gb, uint64_t pc, struct bw_go_func *out);
 /* File and line of pc (file owned by gb). Returns 0 or -ENOENT. */
 int bw_gobin__line_at(const struct bw_gobin *gb, uint64_t pc, const char **file, int *line);
-/* Function by exact name ("runtime.gopark"). Returns 0 or -ENOENT. */
+/*
+ * Function by exact name ("runtime.gopark"). Returns 0 or -ENOENT. Names can
+ * repeat (ABI wrappers, "[...]"-shortened generic instances): the lowest address
+ * wins, which is the function itself, as a package's ABI wrappers follow its
+ * functions. The first call builds a sorted index (a few ms); thread-safe.
+ */
 int bw_gobin__func_by_name(const struct bw_gobin *gb, const char *name, struct bw_go_func *out);
 /* Number of functions in the pcln table. */
 size_t bw_gobin__func_count(const struct bw_gobin *gb);
