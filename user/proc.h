@@ -36,7 +36,10 @@ struct bw_maps {
 	size_t n;
 };
 
-/* Parse /proc/PID/maps text. Returns 0 or a negative errno; bad lines: -EINVAL. */
+/*
+ * Parse /proc/PID/maps text into *out (overwritten, not freed; left empty on
+ * error). Returns 0 or a negative errno; a line with bad syntax: -EINVAL.
+ */
 int bw_maps__parse(FILE *f, struct bw_maps *out);
 /* Read /proc/<pid>/maps (root may be "/proc" or a fixture directory). */
 int bw_maps__load(const char *proc_root, pid_t pid, struct bw_maps *out);

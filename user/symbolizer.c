@@ -403,7 +403,8 @@ static int lookup(struct bw_symbolizer *sym, uint64_t pc, struct bw_frame_info *
 	file_off = pc - m->start + m->offset;
 	out->module = mod->path;
 	out->offset = file_off;
-	/* unknown function: offset is the link-time address in the module (addr2line's input) */
+	/* without a function, offset is the link-time address (addr2line's input), or the
+	 * file offset when the file cannot be read */
 	if (!mod->es || bw_elfsyms__offset_to_vaddr(mod->es, file_off, &vaddr))
 		return 0;
 	out->offset = vaddr;
