@@ -44,8 +44,13 @@ static size_t name_off(const char *name)
 static void add_section(Elf64_Shdr *sh, const char *name, uint32_t type, uint64_t flags,
 			uint64_t addr, uint64_t off, uint64_t size)
 {
-	*sh = (Elf64_Shdr){ .sh_name = name_off(name), .sh_type = type, .sh_flags = flags,
-			    .sh_addr = addr, .sh_offset = off, .sh_size = size, .sh_addralign = 1 };
+	*sh = (Elf64_Shdr){ .sh_name = name_off(name),
+			    .sh_type = type,
+			    .sh_flags = flags,
+			    .sh_addr = addr,
+			    .sh_offset = off,
+			    .sh_size = size,
+			    .sh_addralign = 1 };
 }
 
 /* ehdr, 2 phdrs, ro, rw, [shstrtab, 7 shdrs] */
@@ -93,7 +98,8 @@ static uint8_t *wrap(const uint8_t *in, size_t len, int with_sections, size_t *o
 	if (with_sections) {
 		memcpy(img + str_off, shstrtab, sizeof(shstrtab));
 		sh = (Elf64_Shdr *)(img + sh_off);
-		add_section(&sh[1], ".gopclntab", SHT_PROGBITS, SHF_ALLOC, RO_VADDR, ro_off, ro_len);
+		add_section(&sh[1], ".gopclntab", SHT_PROGBITS, SHF_ALLOC, RO_VADDR, ro_off,
+			    ro_len);
 		add_section(&sh[2], ".go.buildinfo", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, RW_VADDR,
 			    rw_off, rw_len);
 		add_section(&sh[3], ".go.module", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, RW_VADDR,
