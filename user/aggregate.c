@@ -486,7 +486,19 @@ void bw_agg__forget_process(struct bw_agg *agg, pid_t pid)
 		}
 		i++;
 	}
-	/* waiters of the process are no longer seen and go at the next end() */
+	/*
+	 * Its waiters too (those whose site is gone): one seen again at the same
+	 * place after exec() would otherwise keep its old age.
+	 */
+	for (size_t i = 0; i < agg->waiters.cap;) {
+		struct waiter *w = agg->waiters.vals[i];
+
+		if (w && !bw_u64map__get(&agg->sites, w->site_id)) {
+			free(bw_u64map__del(&agg->waiters, agg->waiters.keys[i]));
+			continue;
+		}
+		i++;
+	}
 }
 
 static int cmp_blocked(const void *a, const void *b)
