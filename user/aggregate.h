@@ -158,8 +158,9 @@ struct bw_proc_summary {
 	char go_version[24];
 	uint64_t threads;
 	uint64_t threads_blocked;
-	uint64_t goroutines;
-	uint64_t goroutines_waiting;
+	uint64_t goroutines; /* as runtime.NumGoroutine() counts: the runtime's own excluded */
+	uint64_t goroutines_system;  /* the runtime's own (GC workers, sweeper, finalizer...) */
+	uint64_t goroutines_waiting; /* these and the next three include the runtime's own */
 	uint64_t goroutines_runnable;
 	uint64_t goroutines_running;
 	uint64_t goroutines_syscall;

@@ -271,6 +271,7 @@ int bw_out_json__write_process(struct bw_out_json *j, const struct bw_proc_summa
 	add_u64(o, "threads", p->threads);
 	add_u64(o, "threads_blocked", p->threads_blocked);
 	add_u64(o, "goroutines", p->goroutines);
+	add_u64(o, "goroutines_system", p->goroutines_system);
 	add_u64(o, "goroutines_waiting", p->goroutines_waiting);
 	add_u64(o, "goroutines_runnable", p->goroutines_runnable);
 	add_u64(o, "goroutines_running", p->goroutines_running);

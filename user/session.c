@@ -300,8 +300,23 @@ static void follow_exec(struct bw_session *s, struct target *t)
 struct go_ctx {
 	struct bw_session *s;
 	struct target *t;
+	uint64_t system;
 	int err;
 };
+
+/*
+ * The runtime's own goroutines, as runtime.isSystemGoroutine tells them:
+ * started in package runtime, except runtime.main (the program's main
+ * goroutine). runtime.NumGoroutine() and pprof leave them out.
+ */
+static bool is_system_goroutine(struct target *t, const struct bw_goroutine *g)
+{
+	struct bw_frame_info fi = {};
+
+	if (!g->startpc || bw_symbolizer__resolve(t->sym, g->startpc, false, &fi) || !fi.function)
+		return false;
+	return !strncmp(fi.function, "runtime.", 8) && strcmp(fi.function, "runtime.main");
+}
 
 static void on_goroutine(void *ctx, const struct bw_goroutine *g)
 {
@@ -309,6 +324,8 @@ static void on_goroutine(void *ctx, const struct bw_goroutine *g)
 	struct bw_waiter_in w = {};
 	int err;
 
+	if (is_system_goroutine(gc->t, g))
+		gc->system++;
 	if (g->status != BW_G_WAITING)
 		return;
 	w.pid = gc->t->pid;
@@ -344,7 +361,8 @@ static void collect_goroutines(struct bw_session *s, struct target *t)
 	}
 	if (t->godetail && bw_godetail__collect_completed(t->godetail, s->agg, &t->go_version))
 		bw_warn("failed to read goroutine waits of pid %d", t->pid);
-	t->sum.goroutines = st.total;
+	t->sum.goroutines = st.total - gc.system;
+	t->sum.goroutines_system = gc.system;
 	t->sum.goroutines_waiting = st.waiting;
 	t->sum.goroutines_runnable = st.runnable;
 	t->sum.goroutines_running = st.running;
