@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Go pcln table reader. Formats from Go's runtime/symtab.go (pcHeader, _func,
- * functab, moduledata) and runtime/runtime2.go/debug/buildinfo (.go.buildinfo).
+ * functab, moduledata) and debug/buildinfo (.go.buildinfo), checked against Go 1.16-1.26
+ * binaries (tests/unit/test_gopclntab.c).
  * The whole file is mapped (or given) as one image; every table read goes
- * through img_at()/pcln_at(), which check offset + length against the image.
+ * through span(), pcln_at() or vaddr_ptr(), which check offset + length.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
