@@ -176,8 +176,10 @@ static void draw_summary(struct bw_tui *tui)
 		printw("  threads %llu (%llu asleep)", (unsigned long long)p->threads,
 		       (unsigned long long)p->threads_blocked);
 		if (p->is_go)
-			printw("  %s goroutines %llu: %llu waiting, %llu runnable, %llu running",
+			printw("  %s goroutines %llu (+%llu runtime): %llu waiting, %llu runnable, "
+			       "%llu running",
 			       p->go_version, (unsigned long long)p->goroutines,
+			       (unsigned long long)p->goroutines_system,
 			       (unsigned long long)p->goroutines_waiting,
 			       (unsigned long long)p->goroutines_runnable,
 			       (unsigned long long)p->goroutines_running);
