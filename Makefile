@@ -101,6 +101,7 @@ $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/san $(OUTPUT)/unit:
 
 # ---- tests ----
 unit: $(UNIT_BINS)
+	$(Q)scripts/fetch-go-binaries.sh
 	$(Q)scripts/run-unit.sh $(UNIT_BINS)
 
 integration: blockwatch $(OUTPUT)/blockwatch-san
