@@ -747,16 +747,17 @@ static struct MHD_Daemon *start_daemon(struct bw_out_prom *p, const struct socka
 	if (addr->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/*
-	 * Bounds so that a client cannot hurt us: few connections (a scraper
-	 * needs one), a small per-connection memory pool that also bounds the
-	 * request line and headers (larger ones get 431 or are dropped), and
-	 * idle connections closed after a few seconds.
+	 * Bounds so that a client cannot hurt us: a few connections (a scraper
+	 * needs one; past the limit they wait in a short backlog), a small
+	 * per-connection memory pool that also bounds the request line and
+	 * headers (larger ones are dropped), and idle or half-sent requests
+	 * closed after 10 s. Memory stays under limit x pool.
 	 */
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, p, MHD_OPTION_EXTERNAL_LOGGER,
 				mhd_log, p, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT,
 				(unsigned int)32, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				(size_t)32 * 1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-				MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)64, MHD_OPTION_END);
+				MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)32, MHD_OPTION_END);
 }
 
 struct bw_out_prom *bw_out_prom__new(const char *listen, size_t top_n)
