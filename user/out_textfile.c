@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "out_prom.h"
+#include "prom_render.h"
 #include "out_textfile.h"
 #include "safefile.h"
 
