@@ -25,8 +25,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_FUTEX 202
 #define FUTEX_CMD_MASK (~(128 | 256)) /* ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME) */
 
-/* Set before load: watch every process instead of the targets map. */
+#define PF_KTHREAD 0x00200000
+
+/* Set before load: watch every process instead of the targets map (but our own). */
 const volatile bool watch_all = false;
+const volatile __u32 self_tgid = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -87,7 +90,15 @@ static __always_inline void count_drop(int kind)
 
 static __always_inline bool is_target(__u32 tgid)
 {
-	return watch_all || bpf_map_lookup_elem(&targets, &tgid);
+	if (watch_all)
+		return tgid != self_tgid;
+	return bpf_map_lookup_elem(&targets, &tgid);
+}
+
+/* Kernel threads have no user space to wait in: never a target. */
+static __always_inline bool is_user_task(struct task_struct *task)
+{
+	return !(BPF_CORE_READ(task, flags) & PF_KTHREAD);
 }
 
 /* Which syscall the task sleeps in, from its saved user registers. */
@@ -183,7 +194,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 
 	/* a voluntary sleep of a target's thread begins */
 	if (!preempt && (prev_state & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)) &&
-	    is_target(BPF_CORE_READ(prev, tgid)))
+	    is_target(BPF_CORE_READ(prev, tgid)) && is_user_task(prev))
 		record_sleep(ctx, prev, prev_state);
 	/*
 	 * A sleeper back on CPU without a wakeup we saw (woken before we
@@ -225,7 +236,7 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
 
-	if (!is_target(BPF_CORE_READ(p, tgid)))
+	if (!is_target(BPF_CORE_READ(p, tgid)) || !is_user_task(p))
 		return 0;
 	bpf_map_delete_elem(&sleepers, &tid);
 	/* the last thread out ends the process: signal->live reaches 0 */
@@ -237,6 +248,7 @@ int BPF_PROG(on_sched_process_exit, struct task_struct *p)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_sched_process_exec, struct task_struct *p, pid_t old_pid)
 {
+	/* system-wide, every exec tells userspace of a process to look at */
 	if (is_target(BPF_CORE_READ(p, tgid)))
 		emit(BW_EV_EXEC, p, old_pid);
 	return 0;
@@ -280,7 +292,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	__u64 now_exec, then_exec;
 	long n;
 
-	if (!task)
+	if (!task || !is_user_task(task))
 		return 0;
 	r = bpf_map_lookup_elem(&task_scratch, &zero);
 	if (!r)

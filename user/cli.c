@@ -12,10 +12,12 @@
 #include "out_prom.h"
 
 static const char usage[] =
-	"usage: blockwatch [OPTIONS] -p PID[,PID...] [INTERVAL [COUNT]]\n"
+	"usage: blockwatch [OPTIONS] [-p PID[,PID...]] [INTERVAL [COUNT]]\n"
 	"Find threads and goroutines that wait forever, in a running process.\n"
 	"\n"
-	"  -p, --pid PID[,PID]    processes to watch (threads and, for Go, goroutines)\n"
+	"  -p, --pid PID[,PID]    processes to watch (default: every process)\n"
+	"      --comm NAME        without -p: only processes named NAME (repeatable)\n"
+	"      --cgroup PATH      without -p: only processes in cgroup PATH or below\n"
 	"  -i, --interval SEC     seconds between reports (default 2; also positional)\n"
 	"  -d, --duration SEC     stop after SEC seconds (default: until Ctrl-C or exit)\n"
 	"  -c, --count N          stop after N reports (also positional)\n"
@@ -77,6 +79,8 @@ enum {
 	OPT_PPROF,
 	OPT_FOLDED,
 	OPT_FOLDED_WAITS,
+	OPT_COMM,
+	OPT_CGROUP,
 };
 
 static const struct option long_options[] = {
@@ -95,6 +99,8 @@ static const struct option long_options[] = {
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "no-tui", no_argument, NULL, OPT_NO_TUI },
 	{ "runtime-threads", no_argument, NULL, OPT_RUNTIME_THREADS },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "max-sleepers", required_argument, NULL, OPT_MAX_SLEEPERS },
 	{ "max-sites", required_argument, NULL, OPT_MAX_SITES },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
@@ -296,6 +302,20 @@ static int parse_option(int opt, const char *arg, struct bw_config *cfg, char *e
 	case OPT_RUNTIME_THREADS:
 		cfg->runtime_threads = true;
 		return 0;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) >= 16)
+			return bad_value(err, err_size, "--comm", arg);
+		if (cfg->ncomms == BW_MAX_COMMS) {
+			snprintf(err, err_size, "too many --comm (at most %d)", BW_MAX_COMMS);
+			return -E2BIG;
+		}
+		cfg->comms[cfg->ncomms++] = arg;
+		return 0;
+	case OPT_CGROUP:
+		if (arg[0] != '/')
+			return bad_value(err, err_size, "--cgroup", arg);
+		cfg->cgroup = arg;
+		return 0;
 	case OPT_SAMPLE:
 		if (parse_u32(arg, &cfg->sample) || cfg->sample > 1000000)
 			return bad_value(err, err_size, "--sample", arg);
@@ -375,8 +395,9 @@ enum bw_cli_result bw_cli__parse(int argc, char **argv, struct bw_config *cfg, c
 	}
 	if (parse_positionals(argc, argv, optind, cfg, err, err_size))
 		return BW_CLI_ERROR;
-	if (!cfg->npids) {
-		snprintf(err, err_size, "no process given: use -p PID (see --help)");
+	if (cfg->npids && (cfg->ncomms || cfg->cgroup)) {
+		snprintf(err, err_size,
+			 "--comm and --cgroup select processes system-wide: not with -p");
 		return BW_CLI_ERROR;
 	}
 	return BW_CLI_RUN;

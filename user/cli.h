@@ -3,7 +3,9 @@
  * Command line -> struct bw_config. Pure: no I/O besides the caller's
  * buffers, so every option and every malformed input is unit-tested.
  *
- *   blockwatch [OPTIONS] -p PID[,PID...] [INTERVAL [COUNT]]
+ *   blockwatch [OPTIONS] [-p PID[,PID...]] [INTERVAL [COUNT]]
+ *
+ * Without -p, every process (system-wide), or those --comm/--cgroup select.
  */
 #ifndef BW_CLI_H
 #define BW_CLI_H
@@ -14,6 +16,7 @@
 #include <sys/types.h>
 
 #define BW_MAX_PIDS 64
+#define BW_MAX_COMMS 16
 
 /* Exit statuses: one per kind of failure, documented in --help and the README. */
 enum bw_exit {
@@ -27,8 +30,11 @@ enum bw_exit {
 };
 
 struct bw_config {
-	pid_t pids[BW_MAX_PIDS];
+	pid_t pids[BW_MAX_PIDS]; /* none: system-wide */
 	size_t npids;
+	const char *comms[BW_MAX_COMMS]; /* system-wide: only processes of these names */
+	size_t ncomms;
+	const char *cgroup;	 /* system-wide: only processes in this cgroup (v2) or below */
 	double interval_s;	 /* report period */
 	double duration_s;	 /* 0: until interrupted or the target exits */
 	long count;		 /* reports to print, 0: unlimited */

@@ -74,6 +74,7 @@ struct bw_loader *bw_loader__new(const struct bw_loader_opts *opts)
 		goto fail;
 	}
 	ld->skel->rodata->watch_all = opts->watch_all;
+	ld->skel->rodata->self_tgid = getpid();
 	size_maps(ld->skel, opts);
 	err = threads__load(ld->skel);
 	if (err) {

@@ -269,9 +269,25 @@ static int write_json(struct bw_report_writer *w, const struct bw_report *rep,
 	return err;
 }
 
+/* Process lines a table shows at most: system-wide, the busiest ones. */
+#define TERM_MAX_PROCS 8
+
+static uint64_t blocked_in(const struct bw_proc_summary *p)
+{
+	return p->threads_blocked + p->goroutines_waiting;
+}
+
+static int cmp_busiest(const void *a, const void *b)
+{
+	uint64_t x = blocked_in(a), y = blocked_in(b);
+
+	return x > y ? -1 : x < y;
+}
+
 static int write_term(struct bw_report_writer *w, const struct bw_report *rep,
 		      struct bw_site *const *sites, size_t n, const struct bw_drops *drops)
 {
+	struct bw_proc_summary *busiest = NULL;
 	struct bw_term_interval iv = {
 		.ts_ns = realtime_ns(),
 		.interval_s = rep->interval_s,
@@ -283,7 +299,19 @@ static int write_term(struct bw_report_writer *w, const struct bw_report *rep,
 		.drops = drops,
 	};
 
-	return bw_out_term__write(w->term, &iv);
+	int err;
+
+	if (rep->nprocs > TERM_MAX_PROCS)
+		busiest = malloc(rep->nprocs * sizeof(*busiest));
+	if (busiest) {
+		memcpy(busiest, rep->procs, rep->nprocs * sizeof(*busiest));
+		qsort(busiest, rep->nprocs, sizeof(*busiest), cmp_busiest);
+		iv.procs = busiest;
+		iv.nprocs = TERM_MAX_PROCS;
+	}
+	err = bw_out_term__write(w->term, &iv);
+	free(busiest);
+	return err;
 }
 
 int bw_report_writer__write(struct bw_report_writer *w, struct bw_report *rep)

@@ -21,7 +21,7 @@ struct bw_report {
 	double interval_s;
 	bool final; /* the last report of the run */
 	struct bw_agg *agg;
-	struct bw_proc_summary procs[BW_MAX_PIDS];
+	const struct bw_proc_summary *procs; /* one per watched process */
 	size_t nprocs;
 	uint64_t drops[BW_DROP_KINDS]; /* kernel side, cumulative */
 	uint64_t sites_evicted;

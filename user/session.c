@@ -8,40 +8,24 @@
 #include <unistd.h>
 
 #include "aggregate.h"
-#include "godetail.h"
-#include "gopclntab.h"
-#include "goruntime.h"
 #include "loader.h"
 #include "log.h"
-#include "proc.h"
 #include "report.h"
 #include "session.h"
-#include "symbolizer.h"
-#include "threads.h"
-
-struct target {
-	pid_t pid;
-	uint64_t start_ticks; /* tells a reused pid from the process we attached to */
-	bool alive;
-	bool exec_pending; /* it exec()ed: symbols and Go knowledge are stale */
-	struct bw_symbolizer *sym;
-	struct bw_mem *mem;
-	struct bw_threads *threads;
-	struct bw_gobin *gobin;
-	struct bw_gosnap *gosnap;
-	struct bw_godetail *godetail;
-	struct bw_go_version go_version;
-	struct bw_proc_summary sum;
-};
+#include "targets.h"
+#include "u64map.h"
 
 struct bw_session {
 	struct bw_config cfg;
 	struct bw_loader *ld;
 	struct bw_agg *agg;
+	struct bw_targets *targets;
 	struct bw_report_writer *out;
-	struct target targets[BW_MAX_PIDS];
-	size_t ntargets;
+	bool system_wide;
+	struct bw_u64map passed_over;  /* system-wide: pids the filters rejected */
+	struct bw_proc_summary *procs; /* of the last report, kept for the live view */
 	uint64_t start_ns;
+	uint64_t now_ns; /* of the collection under way */
 	long reports;
 	bool leak_seen;
 };
@@ -54,18 +38,11 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static struct target *find_target(struct bw_session *s, pid_t pid)
-{
-	for (size_t i = 0; i < s->ntargets; i++)
-		if (s->targets[i].pid == pid)
-			return &s->targets[i];
-	return NULL;
-}
-
 static int resolve_frame(void *ctx, pid_t pid, uint64_t addr, bool kernel, bool is_return,
 			 struct bw_frame_info *out)
 {
-	struct target *t = find_target(ctx, pid);
+	struct bw_session *s = ctx;
+	struct bw_target *t = bw_targets__find(s->targets, pid);
 
 	if (!t || !t->sym)
 		return -ENOENT;
@@ -74,130 +51,11 @@ static int resolve_frame(void *ctx, pid_t pid, uint64_t addr, bool kernel, bool 
 	return bw_symbolizer__resolve(t->sym, addr, is_return, out);
 }
 
-/*
- * Runtime address = link-time address + bias. Non-PIE executables (most Go
- * binaries) have none; a PIE's first segment is linked at 0 and mapped at
- * the start of the mapping with file offset 0.
- */
-static uint64_t exe_load_bias(struct target *t, const char *exe)
+static int add_named_targets(struct bw_session *s)
 {
-	unsigned char ehdr[18];
-	struct bw_maps maps = {};
-	uint64_t bias = 0;
-	int fd = open(exe, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, ehdr, sizeof(ehdr), 0) != sizeof(ehdr) || ehdr[16] != 3 /* ET_DYN */) {
-		close(fd);
-		return 0;
-	}
-	close(fd);
-	if (bw_maps__load("/proc", t->pid, &maps))
-		return 0;
-	for (size_t i = 0; i < maps.n; i++) {
-		const char *p = maps.v[i].path;
-
-		if (maps.v[i].offset == 0 && p && !strcmp(p, bw_symbolizer__exe_path(t->sym))) {
-			bias = maps.v[i].start;
-			break;
-		}
-	}
-	bw_maps__free(&maps);
-	return bias;
-}
-
-static void setup_go_detail(struct bw_session *s, struct target *t)
-{
-	struct bw_godetail_opts o = {
-		.pid = t->pid,
-		.gobin = t->gobin,
-		.layout = bw_gosnap__layout(t->gosnap),
-		.sample_every = s->cfg.sample,
-		.max_sites = s->cfg.max_sites,
-		.max_stacks = s->cfg.max_stacks,
-	};
-
-	t->godetail = bw_godetail__new(&o);
-	if (!t->godetail)
-		bw_warn("failed to attach Go detail probes to pid %d: goroutine snapshots only",
-			t->pid);
-}
-
-/* Goroutine view for Go targets; anything else keeps the thread view alone. */
-static void setup_go(struct bw_session *s, struct target *t)
-{
-	char exe[64];
-	struct bw_go_version v;
-	uint64_t bias;
-
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
-	t->gobin = bw_gobin__open(exe);
-	if (!t->gobin) {
-		bw_info("pid %d is not a Go program: thread-level view only", t->pid);
-		return;
-	}
-	t->sum.is_go = true;
-	bw_threads__hide_go_runtime(t->threads, !s->cfg.runtime_threads);
-	snprintf(t->sum.go_version, sizeof(t->sum.go_version), "%s",
-		 bw_gobin__version_string(t->gobin) ? bw_gobin__version_string(t->gobin) : "");
-	if (!s->cfg.goroutines)
-		return;
-	if (bw_gobin__version(t->gobin, &v) || !bw_go_version__supported(&v)) {
-		bw_warn("pid %d runs Go '%s', which blockwatch does not know: thread-level view "
-			"only",
-			t->pid, t->sum.go_version[0] ? t->sum.go_version : "unknown");
-		return;
-	}
-	t->go_version = v;
-	bias = exe_load_bias(t, exe);
-	t->gosnap = bw_gosnap__new(t->pid, t->gobin, bias);
-	if (!t->gosnap) {
-		bw_warn("failed to prepare goroutine reading of pid %d (%s): thread-level view "
-			"only",
-			t->pid, strerror(errno));
-		return;
-	}
-	if (s->cfg.detail)
-		setup_go_detail(s, t);
-}
-
-static void teardown_target(struct target *t)
-{
-	bw_godetail__free(t->godetail);
-	t->godetail = NULL;
-	bw_gosnap__free(t->gosnap);
-	bw_gobin__free(t->gobin);
-	bw_threads__free(t->threads);
-	bw_mem__free(t->mem);
-	bw_symbolizer__free(t->sym);
-	t->gosnap = NULL;
-	t->gobin = NULL;
-	t->threads = NULL;
-	t->mem = NULL;
-	t->sym = NULL;
-}
-
-static int setup_target(struct bw_session *s, struct target *t)
-{
-	t->sum.pid = t->pid;
-	t->sum.is_go = false;
-	t->sum.go_version[0] = '\0';
-	bw_proc__comm(t->pid, t->sum.comm, sizeof(t->sum.comm));
-	bw_proc__start_time(t->pid, &t->start_ticks);
-	t->sym = bw_symbolizer__new("/proc", t->pid);
-	t->mem = bw_mem__open(t->pid);
-	if (!t->sym || !t->mem) {
-		int err = -errno;
-
-		bw_err("failed to open process %d: %s", t->pid, strerror(-err));
-		return err;
-	}
-	t->threads = bw_threads__new(t->pid, s->ld, t->sym, t->mem);
-	if (!t->threads)
-		return -ENOMEM;
-	setup_go(s, t);
-	t->alive = true;
+	for (size_t i = 0; i < s->cfg.npids; i++)
+		if (!bw_targets__add(s->targets, s->cfg.pids[i], true))
+			return -errno;
 	return 0;
 }
 
@@ -205,6 +63,7 @@ struct bw_session *bw_session__new(const struct bw_config *cfg, int *exit_status
 {
 	struct bw_loader_opts lopts = {
 		.verbose = cfg->verbose > 1,
+		.watch_all = cfg->npids == 0,
 		.max_sleepers = cfg->max_sleepers,
 		.max_sites = cfg->max_sites,
 		.max_stacks = cfg->max_stacks,
@@ -216,6 +75,8 @@ struct bw_session *bw_session__new(const struct bw_config *cfg, int *exit_status
 	if (!s)
 		return NULL;
 	s->cfg = *cfg;
+	s->system_wide = cfg->npids == 0;
+	bw_u64map__init(&s->passed_over);
 	aopts.resolve = resolve_frame;
 	aopts.resolve_ctx = s;
 	aopts.history_cap = cfg->history;
@@ -226,14 +87,10 @@ struct bw_session *bw_session__new(const struct bw_config *cfg, int *exit_status
 		*exit_status = errno == EPERM ? BW_EXIT_PERMISSION : BW_EXIT_UNSUPPORTED;
 		goto fail;
 	}
-	for (size_t i = 0; i < cfg->npids; i++) {
-		struct target *t = &s->targets[s->ntargets++];
-
-		t->pid = cfg->pids[i];
-		if (bw_loader__add_target(s->ld, t->pid) || setup_target(s, t))
-			goto fail;
-	}
-	s->out = bw_report_writer__new(cfg);
+	s->targets = bw_targets__new(&s->cfg, s->ld);
+	if (!s->targets || add_named_targets(s))
+		goto fail;
+	s->out = bw_report_writer__new(&s->cfg);
 	if (!s->out)
 		goto fail;
 	*exit_status = BW_EXIT_OK;
@@ -248,58 +105,92 @@ void bw_session__free(struct bw_session *s)
 	if (!s)
 		return;
 	bw_report_writer__free(s->out);
-	for (size_t i = 0; i < s->ntargets; i++)
-		teardown_target(&s->targets[i]);
+	bw_targets__free(s->targets);
 	bw_loader__free(s->ld);
 	bw_agg__free(s->agg);
+	bw_u64map__free(&s->passed_over);
+	free(s->procs);
 	free(s);
+}
+
+/* System-wide: a process to watch from now on, if the filters want it. */
+static struct bw_target *discover(struct bw_session *s, pid_t pid)
+{
+	struct bw_target *t;
+
+	if (bw_u64map__get(&s->passed_over, (uint64_t)pid))
+		return NULL;
+	if (!bw_targets__wanted(s->targets, pid)) {
+		bw_u64map__put(&s->passed_over, (uint64_t)pid, (void *)1);
+		return NULL;
+	}
+	t = bw_targets__add(s->targets, pid, false);
+	if (!t)
+		bw_u64map__put(&s->passed_over, (uint64_t)pid, (void *)1);
+	return t;
+}
+
+/* A target is gone: its sites go with it. */
+static void drop_target(struct bw_session *s, struct bw_target *t)
+{
+	pid_t pid = t->pid;
+
+	if (t->named) {
+		t->alive = false; /* kept for the final report */
+		return;
+	}
+	bw_agg__forget_process(s->agg, pid);
+	bw_targets__remove(s->targets, pid);
+	bw_u64map__del(&s->passed_over, (uint64_t)pid);
 }
 
 static void on_event(void *ctx, const struct bw_event *ev)
 {
 	struct bw_session *s = ctx;
-	struct target *t = find_target(s, ev->tgid);
+	struct bw_target *t = bw_targets__find(s->targets, ev->tgid);
 
-	if (!t)
+	if (ev->type == BW_EV_EXEC && !t && s->system_wide) {
+		/* a new program: a Go one is read from its first interval on */
+		bw_u64map__del(&s->passed_over, (uint64_t)ev->tgid);
+		discover(s, ev->tgid);
 		return;
-	if (ev->type == BW_EV_EXIT && ev->tid == ev->tgid) {
-		t->alive = false;
-	} else if (ev->type == BW_EV_EXIT) {
-		/* the last thread out was not the leader: check the process itself */
-		t->alive = bw_proc__exists(t->pid) == 0;
-	} else if (ev->type == BW_EV_EXEC) {
-		t->exec_pending = true;
 	}
-}
-
-/* Still the process we attached to? A reused pid has another start time. */
-static void check_alive(struct target *t)
-{
-	uint64_t ticks;
-
-	if (!t->alive)
+	if (!t) {
+		/* a pid the filters passed over is free again */
+		if (ev->type == BW_EV_EXIT && ev->tid == ev->tgid)
+			bw_u64map__del(&s->passed_over, (uint64_t)ev->tgid);
 		return;
-	if (bw_proc__exists(t->pid) || bw_proc__start_time(t->pid, &ticks) ||
-	    ticks != t->start_ticks)
-		t->alive = false;
+	}
+	if (ev->type == BW_EV_EXIT && (ev->tid == ev->tgid || bw_proc__exists(t->pid)))
+		drop_target(s, t);
+	else if (ev->type == BW_EV_EXEC)
+		t->exec_pending = true;
 }
 
 /* After exec(), the old symbols and Go runtime knowledge describe another program. */
-static void follow_exec(struct bw_session *s, struct target *t)
+static void follow_exec(struct bw_session *s, struct bw_target *t)
 {
 	bw_agg__forget_process(s->agg, t->pid);
-	teardown_target(t);
-	t->exec_pending = false;
-	if (setup_target(s, t)) {
-		t->alive = false;
+	if (bw_targets__reload(s->targets, t))
 		return;
+	if (t->named)
+		bw_warn("pid %d exec()ed '%s': symbols reloaded", t->pid, t->sum.comm);
+}
+
+/* Targets that exited unseen (ring buffer full) or whose pid now names another process. */
+static void check_targets(struct bw_session *s)
+{
+	for (size_t i = bw_targets__count(s->targets); i-- > 0;) {
+		struct bw_target *t = bw_targets__at(s->targets, i);
+
+		if (t->alive && !bw_targets__still_there(t))
+			drop_target(s, t);
 	}
-	bw_warn("pid %d exec()ed '%s': symbols reloaded", t->pid, t->sum.comm);
 }
 
 struct go_ctx {
 	struct bw_session *s;
-	struct target *t;
+	struct bw_target *t;
 	uint64_t system;
 	int err;
 };
@@ -309,7 +200,7 @@ struct go_ctx {
  * started in package runtime, except runtime.main (the program's main
  * goroutine). runtime.NumGoroutine() and pprof leave them out.
  */
-static bool is_system_goroutine(struct target *t, const struct bw_goroutine *g)
+static bool is_system_goroutine(struct bw_target *t, const struct bw_goroutine *g)
 {
 	struct bw_frame_info fi = {};
 
@@ -346,7 +237,7 @@ static void on_goroutine(void *ctx, const struct bw_goroutine *g)
 		gc->err = err;
 }
 
-static void collect_goroutines(struct bw_session *s, struct target *t)
+static void collect_goroutines(struct bw_session *s, struct bw_target *t)
 {
 	struct go_ctx gc = { .s = s, .t = t };
 	struct bw_gosnap_stats st = {};
@@ -356,7 +247,11 @@ static void collect_goroutines(struct bw_session *s, struct target *t)
 		bw_warn("failed to read parked goroutines of pid %d", t->pid);
 	err = bw_gosnap__read(t->gosnap, on_goroutine, &gc, &st);
 	if (err) {
-		bw_warn("failed to read goroutines of pid %d: %s", t->pid, strerror(-err));
+		/* system-wide, a process may be exiting while we read it */
+		if (t->named)
+			bw_warn("failed to read goroutines of pid %d: %s", t->pid, strerror(-err));
+		else
+			bw_dbg("failed to read goroutines of pid %d: %s", t->pid, strerror(-err));
 		return;
 	}
 	if (t->godetail && bw_godetail__collect_completed(t->godetail, s->agg, &t->go_version))
@@ -372,39 +267,84 @@ static void collect_goroutines(struct bw_session *s, struct target *t)
 static void on_wait_delta(void *ctx, const struct bw_wait_delta *d)
 {
 	struct bw_session *s = ctx;
-	struct target *t = find_target(s, d->key.tgid);
+	struct bw_target *t = bw_targets__find(s->targets, d->key.tgid);
 
 	if (t && t->threads)
 		bw_threads__add_completed(t->threads, s->agg, d);
+}
+
+/* System-wide: every thread of the machine in one iteration, dealt out by process. */
+static void on_any_task(void *ctx, const struct bw_task_record *rec)
+{
+	struct bw_session *s = ctx;
+	struct bw_target *t = bw_targets__find(s->targets, rec->tgid);
+
+	if (!t)
+		t = discover(s, rec->tgid);
+	if (!t || !t->alive || t->exec_pending)
+		return;
+	bw_threads__add_task(t->threads, s->agg, s->now_ns, &t->sum, rec);
+}
+
+static void prepare_target(struct bw_session *s, struct bw_target *t)
+{
+	if (t->exec_pending)
+		follow_exec(s, t);
+	t->sum.threads = 0;
+	t->sum.threads_blocked = 0;
+}
+
+static void collect_threads(struct bw_session *s)
+{
+	int err;
+
+	if (s->system_wide) {
+		err = bw_loader__iter_tasks(s->ld, 0, on_any_task, s);
+		if (err)
+			bw_warn("failed to list threads: %s", strerror(-err));
+		return;
+	}
+	for (size_t i = 0; i < bw_targets__count(s->targets); i++) {
+		struct bw_target *t = bw_targets__at(s->targets, i);
+
+		if (!t->alive)
+			continue;
+		err = bw_threads__collect_blocked(t->threads, s->agg, s->now_ns, &t->sum);
+		if (err && err != -ESRCH)
+			bw_warn("failed to list threads of pid %d: %s", t->pid, strerror(-err));
+	}
 }
 
 static void collect(struct bw_session *s, uint64_t now)
 {
 	int err;
 
+	s->now_ns = now;
 	bw_agg__begin(s->agg, now);
-	for (size_t i = 0; i < s->ntargets; i++) {
-		struct target *t = &s->targets[i];
+	for (size_t i = 0; i < bw_targets__count(s->targets); i++) {
+		struct bw_target *t = bw_targets__at(s->targets, i);
 
-		if (!t->alive)
-			continue;
-		if (t->exec_pending)
-			follow_exec(s, t);
-		t->sum.threads = t->sum.threads_blocked = 0;
-		err = bw_threads__collect_blocked(t->threads, s->agg, now, &t->sum);
-		if (err && err != -ESRCH)
-			bw_warn("failed to list threads of pid %d: %s", t->pid, strerror(-err));
-		if (t->gosnap)
+		if (t->alive)
+			prepare_target(s, t);
+	}
+	collect_threads(s);
+	for (size_t i = 0; i < bw_targets__count(s->targets); i++) {
+		struct bw_target *t = bw_targets__at(s->targets, i);
+
+		if (t->alive && t->gosnap)
 			collect_goroutines(s, t);
 	}
 	err = bw_loader__read_waits(s->ld, on_wait_delta, s);
 	if (err)
 		bw_warn("failed to read completed waits: %s", strerror(-err));
 	bw_agg__end(s->agg);
+	bw_dbg("collected %zu processes in %.1f ms", bw_targets__count(s->targets),
+	       (monotonic_ns() - now) / 1e6);
 }
 
 static void report(struct bw_session *s, uint64_t now, bool final)
 {
+	size_t n = bw_targets__count(s->targets);
 	struct bw_report rep = {
 		.now_ns = now,
 		.elapsed_ns = now - s->start_ns,
@@ -413,9 +353,15 @@ static void report(struct bw_session *s, uint64_t now, bool final)
 		.agg = s->agg,
 	};
 
-	for (size_t i = 0; i < s->ntargets; i++)
-		if (s->targets[i].alive || final)
-			rep.procs[rep.nprocs++] = s->targets[i].sum;
+	free(s->procs);
+	s->procs = calloc(n ? n : 1, sizeof(*s->procs));
+	rep.procs = s->procs;
+	for (size_t i = 0; i < n && s->procs; i++) {
+		struct bw_target *t = bw_targets__at(s->targets, i);
+
+		if (t->alive || final)
+			s->procs[rep.nprocs++] = t->sum;
+	}
 	bw_loader__drops(s->ld, rep.drops);
 	rep.sites_evicted = bw_agg__evicted(s->agg);
 	bw_report_writer__write(s->out, &rep);
@@ -424,10 +370,13 @@ static void report(struct bw_session *s, uint64_t now, bool final)
 	s->reports++;
 }
 
+/* Anything left to watch? System-wide there always is. */
 static bool any_alive(struct bw_session *s)
 {
-	for (size_t i = 0; i < s->ntargets; i++)
-		if (s->targets[i].alive)
+	if (s->system_wide)
+		return true;
+	for (size_t i = 0; i < bw_targets__count(s->targets); i++)
+		if (bw_targets__at(s->targets, i)->alive)
 			return true;
 	return false;
 }
@@ -457,8 +406,7 @@ int bw_session__run(struct bw_session *s, volatile sig_atomic_t *stop)
 		bw_loader__poll(s->ld, timeout_ms > 100 ? 100 : timeout_ms, on_event, s);
 		if (bw_report_writer__poll_input(s->out))
 			break;
-		for (size_t i = 0; i < s->ntargets; i++)
-			check_alive(&s->targets[i]);
+		check_targets(s);
 		now = monotonic_ns();
 		reported_last = false;
 		if (now >= next && any_alive(s)) {

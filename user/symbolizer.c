@@ -41,7 +41,60 @@ struct module {
 	bool dl_tried;
 	struct bw_gobin *gb; /* lazily, Go modules only */
 	bool gb_tried;
+	unsigned int users; /* symbolizers holding it: modules are shared, see below */
 };
+
+/*
+ * Every module opened, shared by all symbolizers: libc is the same file in
+ * every process, and reading its symbols and 4 MB of debug info once per
+ * process made a system-wide first report take seconds.
+ */
+static struct {
+	struct module **v;
+	size_t n, cap;
+} registry;
+
+static struct module *registry_find(const struct bw_mapping *m)
+{
+	for (size_t i = 0; i < registry.n; i++) {
+		struct module *mod = registry.v[i];
+
+		if (mod->inode == m->inode && mod->dev_major == m->dev_major &&
+		    mod->dev_minor == m->dev_minor && !strcmp(mod->path, m->path))
+			return mod;
+	}
+	return NULL;
+}
+
+static int registry_add(struct module *mod)
+{
+	if (registry.n == registry.cap) {
+		size_t cap = registry.cap ? registry.cap * 2 : 64;
+		struct module **v = realloc(registry.v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		registry.v = v;
+		registry.cap = cap;
+	}
+	registry.v[registry.n++] = mod;
+	return 0;
+}
+
+static void registry_remove(struct module *mod)
+{
+	for (size_t i = 0; i < registry.n; i++) {
+		if (registry.v[i] == mod) {
+			registry.v[i] = registry.v[--registry.n];
+			break;
+		}
+	}
+	if (!registry.n) {
+		free(registry.v);
+		registry.v = NULL;
+		registry.cap = 0;
+	}
+}
 
 struct bw_symbolizer {
 	char *proc_root;
@@ -67,8 +120,9 @@ static uint64_t now_ns(void)
 
 static void module_free(struct module *mod)
 {
-	if (!mod)
+	if (!mod || --mod->users)
 		return;
+	registry_remove(mod);
 	bw_dwarflines__free(mod->dl); /* before the Elf it reads */
 	if (mod->gb)
 		bw_gobin__free(mod->gb);
@@ -117,6 +171,13 @@ static struct module *add_module(struct bw_symbolizer *sym, const struct bw_mapp
 		sym->mods = v;
 		sym->mods_cap = cap;
 	}
+	mod = registry_find(m);
+	if (mod) {
+		mod->users++;
+		mod->seen = true;
+		sym->mods[sym->nmods++] = mod;
+		return mod;
+	}
 	mod = calloc(1, sizeof(*mod));
 	if (!mod || !(mod->path = strdup(m->path))) {
 		free(mod);
@@ -126,6 +187,12 @@ static struct module *add_module(struct bw_symbolizer *sym, const struct bw_mapp
 	mod->dev_minor = m->dev_minor;
 	mod->inode = m->inode;
 	mod->seen = true;
+	mod->users = 1;
+	if (registry_add(mod)) {
+		free(mod->path);
+		free(mod);
+		return NULL;
+	}
 	sym->mods[sym->nmods++] = mod;
 	return mod;
 }
@@ -442,6 +509,46 @@ int bw_symbolizer__resolve(struct bw_symbolizer *sym, uint64_t addr, bool is_ret
 	return 0;
 }
 
+/*
+ * Kernel symbols are the same for every process: one copy (65 ms and a few
+ * MB to load), shared by every symbolizer reading the same file.
+ */
+static struct {
+	char path[PATH_MAX];
+	struct bw_kallsyms *ksyms;
+	unsigned int users;
+} shared_ksyms;
+
+static struct bw_kallsyms *ksyms_get(const char *path)
+{
+	if (shared_ksyms.users && !strcmp(path, shared_ksyms.path)) {
+		shared_ksyms.users++;
+		return shared_ksyms.ksyms;
+	}
+	if (shared_ksyms.users)
+		return bw_kallsyms__load(path); /* another root: a copy of its own */
+	shared_ksyms.ksyms = bw_kallsyms__load(path);
+	if (!shared_ksyms.ksyms)
+		return NULL;
+	snprintf(shared_ksyms.path, sizeof(shared_ksyms.path), "%s", path);
+	shared_ksyms.users = 1;
+	return shared_ksyms.ksyms;
+}
+
+static void ksyms_put(struct bw_kallsyms *ksyms)
+{
+	if (!ksyms)
+		return;
+	if (ksyms != shared_ksyms.ksyms) {
+		bw_kallsyms__free(ksyms);
+		return;
+	}
+	if (--shared_ksyms.users == 0) {
+		bw_kallsyms__free(shared_ksyms.ksyms);
+		shared_ksyms.ksyms = NULL;
+	}
+}
+
 int bw_symbolizer__resolve_kernel(struct bw_symbolizer *sym, uint64_t addr,
 				  struct bw_frame_info *out)
 {
@@ -454,7 +561,7 @@ int bw_symbolizer__resolve_kernel(struct bw_symbolizer *sym, uint64_t addr,
 
 		sym->ksyms_tried = true;
 		snprintf(path, sizeof(path), "%s/kallsyms", sym->proc_root);
-		sym->ksyms = bw_kallsyms__load(path);
+		sym->ksyms = ksyms_get(path);
 		if (!sym->ksyms)
 			bw_warn("failed to read kernel symbols '%s': %s", path, strerror(errno));
 	}
@@ -577,7 +684,7 @@ void bw_symbolizer__free(struct bw_symbolizer *sym)
 	free(sym->mods);
 	free(sym->map_mod);
 	bw_maps__free(&sym->maps);
-	bw_kallsyms__free(sym->ksyms);
+	ksyms_put(sym->ksyms);
 	free(sym->exe_path);
 	free(sym->proc_root);
 	free(sym);

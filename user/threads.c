@@ -151,27 +151,30 @@ static void learn_stack(struct bw_threads *t, int32_t ustack_id, const uint64_t 
 		free(ls);
 }
 
-static void on_task(void *ctx, const struct bw_task_record *rec)
+int bw_threads__add_task(struct bw_threads *t, struct bw_agg *agg, uint64_t now_ns,
+			 struct bw_proc_summary *sum, const struct bw_task_record *rec)
 {
-	struct bw_threads *t = ctx;
 	uint64_t frames[BW_MAX_STACK_DEPTH], kframes[BW_TASK_KSTACK_DEPTH];
 	struct bw_waiter_in w = {};
 	char reason[BW_REASON_LEN];
 	unsigned int futex_cmd;
-	int n, err;
+	int n;
 
 	if ((pid_t)rec->tgid != t->pid)
-		return;
+		return -EINVAL;
+	t->agg = agg;
+	t->now_ns = now_ns;
+	t->sum = sum;
 	t->sum->threads++;
 	if (!(rec->state & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)))
-		return;
+		return 0;
 	t->sum->threads_blocked++;
 	futex_cmd = rec->arg1 & ~(128u | 256u);
 	w.kind = bw_wait_classify(rec->syscall_nr, futex_cmd, reason, sizeof(reason));
 	n = unwind_thread(t, rec, frames);
 	if (t->hide_go_runtime && only_go_runtime(t, frames, n)) {
 		t->sum->threads_blocked--;
-		return;
+		return 0;
 	}
 	learn_stack(t, rec->ustack_id, frames, n);
 	w.pid = t->pid;
@@ -189,8 +192,15 @@ static void on_task(void *ctx, const struct bw_task_record *rec)
 	if (!w.start_ns && rec->off_cpu_ns && rec->off_cpu_ns < t->now_ns)
 		w.start_hint_ns = t->now_ns - rec->off_cpu_ns;
 	w.object = w.kind == BW_KIND_FUTEX ? rec->arg0 : 0;
-	err = bw_agg__add_waiter(t->agg, &w);
-	if (err && !t->err)
+	return bw_agg__add_waiter(t->agg, &w);
+}
+
+static void on_task(void *ctx, const struct bw_task_record *rec)
+{
+	struct bw_threads *t = ctx;
+	int err = bw_threads__add_task(t, t->agg, t->now_ns, t->sum, rec);
+
+	if (err && err != -EINVAL && !t->err)
 		t->err = err;
 }
 

@@ -43,6 +43,12 @@ void bw_threads__hide_go_runtime(struct bw_threads *t, bool hide);
 int bw_threads__collect_blocked(struct bw_threads *t, struct bw_agg *agg, uint64_t now_ns,
 				struct bw_proc_summary *sum);
 /*
+ * The same for one thread's record, from an iteration over many processes
+ * (system-wide mode). -EINVAL when the record is another process's.
+ */
+int bw_threads__add_task(struct bw_threads *t, struct bw_agg *agg, uint64_t now_ns,
+			 struct bw_proc_summary *sum, const struct bw_task_record *rec);
+/*
  * Add one site's completed waits (read by the loader for every target at
  * once) to agg, under the stack this module learned for its stack id.
  */

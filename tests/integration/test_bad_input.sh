@@ -15,7 +15,7 @@ expect 2 "unknown option" --bogus
 expect 2 "needs a value" -p
 expect 2 "invalid pid" -p abc
 expect 2 "invalid value" -p 1 -i 0
-expect 2 "no process given"
+expect 2 "not with -p" -p 1 --comm x
 expect 3 "no such process: 999999" -p 999999
 expect 3 "kernel thread" -p 2
 "$BLOCKWATCH" --help | grep -q "usage: blockwatch" || fail "--help"

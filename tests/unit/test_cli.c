@@ -171,9 +171,14 @@ static void test_cli__errors(void **state)
 		const char *args[MAX_ARGS + 1];
 		const char *err; /* the whole message */
 	} cases[] = {
-		{ { NULL }, "no process given: use -p PID (see --help)" },
-		{ { "-j" }, "no process given: use -p PID (see --help)" },
-		{ { "5" }, "no process given: use -p PID (see --help)" },
+		/* system-wide selectors do not mix with -p */
+		{ { "-p", "1", "--comm", "x" },
+		  "--comm and --cgroup select processes system-wide: not with -p" },
+		{ { "--cgroup", "/a", "-p", "1" },
+		  "--comm and --cgroup select processes system-wide: not with -p" },
+		{ { "--cgroup", "a" }, "invalid value 'a' for --cgroup" },
+		{ { "--comm", "" }, "invalid value '' for --comm" },
+		{ { "--comm", "sixteen-chars-xx" }, "invalid value 'sixteen-chars-xx' for --comm" },
 		/* pids */
 		{ { "-p", "0" }, "invalid pid '0'" },
 		{ { "-p", "-5" }, "invalid pid '-5'" },
