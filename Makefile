@@ -48,7 +48,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/unit/%)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps demo check unit integration format format-check headers-check \
-	fuzz bench install clean
+	fuzz fuzz-smoke bench install clean
 
 all: blockwatch
 
@@ -107,6 +107,14 @@ unit: $(UNIT_BINS)
 integration: blockwatch $(OUTPUT)/blockwatch-san
 	$(Q)tests/integration/run.sh
 
+# libFuzzer harnesses of the parsers (tests/fuzz/): crash regressions replayed, then each
+# harness fuzzed FUZZ_SECONDS (fuzz-smoke, in check: 15 s; fuzz: 600 s).
+fuzz:
+	$(Q)scripts/fuzz.sh run
+
+fuzz-smoke:
+	$(Q)scripts/fuzz.sh smoke
+
 headers-check:
 	$(Q)for h in include/blockwatch/*.h user/*.h; do \
 		printf '#include "%s"\n' "$${h#*/}" | $(CC) $(ALL_CFLAGS) -Iinclude -Iuser \
@@ -126,6 +134,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory all headers-check
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
 
 demo: deps
