@@ -235,24 +235,34 @@ int bw_out_prom__update(struct bw_out_prom *p, const struct bw_report *rep)
 	return err;
 }
 
+/* Bounds on what clients may take; docs/metrics.md states them. */
+#define MAX_CONNECTIONS 64
+#define LISTEN_BACKLOG 32
+#define CONNECTION_MEMORY (32 * 1024)
+#define IDLE_TIMEOUT_S 10
+
 static struct MHD_Daemon *start_daemon(struct bw_out_prom *p, const struct sockaddr_storage *addr)
 {
 	unsigned int flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	uint16_t port = ntohs(addr->ss_family == AF_INET6
+				      ? ((const struct sockaddr_in6 *)addr)->sin6_port
+				      : ((const struct sockaddr_in *)addr)->sin_port);
 
 	if (addr->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/*
-	 * Bounds so that a client cannot hurt us: a few connections (a scraper
-	 * needs one; past the limit they wait in a short backlog), a small
-	 * per-connection memory pool that also bounds the request line and
-	 * headers (larger ones are dropped), and idle or half-sent requests
-	 * closed after 10 s. Memory stays under limit x pool.
+	 * So that a client cannot hurt us: a few connections (a scraper needs
+	 * one; past the limit they wait in a short backlog), a small memory
+	 * pool per connection that also bounds the request line and headers
+	 * (larger requests are dropped), idle or half-sent requests closed
+	 * after a while. The port is given too, for libmicrohttpd's messages.
 	 */
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, p, MHD_OPTION_EXTERNAL_LOGGER,
+	return MHD_start_daemon(flags, port, NULL, NULL, on_request, p, MHD_OPTION_EXTERNAL_LOGGER,
 				mhd_log, p, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned int)32, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				(size_t)32 * 1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-				MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)32, MHD_OPTION_END);
+				(unsigned int)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				(size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned int)IDLE_TIMEOUT_S, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+				(unsigned int)LISTEN_BACKLOG, MHD_OPTION_END);
 }
 
 struct bw_out_prom *bw_out_prom__new(const char *listen, size_t top_n)
@@ -278,11 +288,13 @@ struct bw_out_prom *bw_out_prom__new(const char *listen, size_t top_n)
 	pthread_mutex_init(&p->lock, NULL);
 	err = publish(p, &empty); /* scrapes before the first report get the build info */
 	if (!err) {
+		errno = 0;
 		p->daemon = start_daemon(p, &addr);
 		if (!p->daemon) {
-			err = -EADDRNOTAVAIL;
-			bw_err("failed to serve metrics on '%s': cannot listen there",
-			       listen ? listen : BW_PROM_DEFAULT_LISTEN);
+			/* libmicrohttpd leaves bind()'s errno, and logged the step above */
+			err = errno ? -errno : -EADDRNOTAVAIL;
+			bw_err("failed to serve metrics on '%s': %s",
+			       listen ? listen : BW_PROM_DEFAULT_LISTEN, strerror(-err));
 		}
 	}
 	if (err) {
