@@ -44,7 +44,7 @@ static const char usage[] =
 	"                         rest are summed as site=\"other\", leaks always kept)\n"
 	"      --textfile PATH    the same metrics into a node_exporter textfile\n"
 	"      --pprof PATH       a pprof profile of what is blocked, each report\n"
-	"      --folded PATH      folded stacks for flame graphs, each report\n"
+	"  -f, --folded PATH      folded stacks for flame graphs, each report\n"
 	"      --folded-waits     folded stacks count completed waits instead\n"
 	"  -v, --verbose          more diagnostics (-vv: libbpf's too)\n"
 	"  -h, --help             this text\n"
@@ -54,6 +54,7 @@ static const char usage[] =
 	"  blockwatch -p 1234             tables every 2 s until Ctrl-C\n"
 	"  blockwatch -p 1234 5 3         three reports, 5 s apart\n"
 	"  blockwatch -p 1234 -d 60 -j    a minute of JSON lines\n"
+	"  blockwatch --prom 9464         every process, metrics on 127.0.0.1:9464\n"
 	"\n"
 	"exit status: 0 ok, 1 failure, 2 usage, 3 no such process, 4 permission,\n"
 	"5 kernel unsupported, 10 leak found (with -d)\n";
@@ -77,7 +78,6 @@ enum {
 	OPT_PROM_TOP,
 	OPT_TEXTFILE,
 	OPT_PPROF,
-	OPT_FOLDED,
 	OPT_FOLDED_WAITS,
 	OPT_COMM,
 	OPT_CGROUP,
@@ -109,7 +109,7 @@ static const struct option long_options[] = {
 	{ "prom-top", required_argument, NULL, OPT_PROM_TOP },
 	{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 	{ "pprof", required_argument, NULL, OPT_PPROF },
-	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "folded", required_argument, NULL, 'f' },
 	{ "folded-waits", no_argument, NULL, OPT_FOLDED_WAITS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -235,7 +235,7 @@ static int parse_export_option(int opt, const char *arg, struct bw_config *cfg, 
 		return set_path(&cfg->textfile_path, arg, "--textfile", err, err_size);
 	case OPT_PPROF:
 		return set_path(&cfg->pprof_path, arg, "--pprof", err, err_size);
-	case OPT_FOLDED:
+	case 'f':
 		return set_path(&cfg->folded_path, arg, "--folded", err, err_size);
 	case OPT_FOLDED_WAITS:
 		cfg->folded_waits = true;
@@ -359,7 +359,7 @@ static int parse_positionals(int argc, char **argv, int first, struct bw_config 
 enum bw_cli_result bw_cli__parse(int argc, char **argv, struct bw_config *cfg, char *err,
 				 size_t err_size)
 {
-	static const char short_options[] = ":p:i:d:c:jo:n:sKDvhV";
+	static const char short_options[] = ":p:i:d:c:jo:n:sKDf:vhV";
 	int opt;
 
 	bw_config__defaults(cfg);
