@@ -5,7 +5,8 @@
 #   make check      install what is needed, build, run every test (unit + integration)
 #   make unit       cmocka unit tests only (no root), under ASan + UBSan
 #   make integration  root-only tests against real processes
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (also SBINDIR MANDIR SYSTEMDDIR ...; see install:)
+#   make uninstall  the same variables
 #   V=1             show the commands
 
 OUTPUT    := build
@@ -14,6 +15,13 @@ BPFTOOL   ?= bpftool
 CC        ?= gcc
 ARCH      := x86
 PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Debian's zsh reads vendor-completions under /usr, site-functions under /usr/local
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 PKGS      := libbpf libelf libdw zlib libmicrohttpd json-c ncursesw capstone
@@ -22,7 +30,7 @@ PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARNINGS  := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS    ?= -g -O2
-ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
+ALL_CFLAGS := $(CFLAGS) $(CPPFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
 	-DBW_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(PKG_CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -48,7 +56,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/unit/%)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps demo check unit integration format format-check headers-check \
-	fuzz fuzz-smoke bench install clean
+	fuzz fuzz-smoke bench install uninstall clean
 
 all: blockwatch
 
@@ -76,7 +84,7 @@ $(OUTPUT)/libblockwatch.a: $(LIB_OBJS)
 
 blockwatch: $(OUTPUT)/user/main.o $(OUTPUT)/libblockwatch.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ $(PKG_LIBS) -lm -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
 
 # The same modules under AddressSanitizer + UBSan, for unit tests and
 # for the sanitized integration run (blockwatch-san).
@@ -141,8 +149,24 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
+# The unit names the binary where it is installed; the settings file is never overwritten.
 install: blockwatch
-	install -D -m 0755 blockwatch $(DESTDIR)$(PREFIX)/sbin/blockwatch
+	install -D -m 0755 blockwatch $(DESTDIR)$(SBINDIR)/blockwatch
+	install -D -m 0644 doc/blockwatch.8 $(DESTDIR)$(MANDIR)/man8/blockwatch.8
+	install -D -m 0644 completion/blockwatch.bash $(DESTDIR)$(BASHCOMPDIR)/blockwatch
+	install -D -m 0644 completion/_blockwatch $(DESTDIR)$(ZSHCOMPDIR)/_blockwatch
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	sed 's|/usr/sbin/blockwatch|$(SBINDIR)/blockwatch|' deploy/blockwatch.service \
+		> $(DESTDIR)$(SYSTEMDDIR)/blockwatch.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/blockwatch.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/default/blockwatch || \
+		install -D -m 0644 deploy/blockwatch.default $(DESTDIR)$(SYSCONFDIR)/default/blockwatch
+
+# Leaves $(SYSCONFDIR)/default/blockwatch: it holds the admin's settings.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/blockwatch $(DESTDIR)$(MANDIR)/man8/blockwatch.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/blockwatch $(DESTDIR)$(ZSHCOMPDIR)/_blockwatch \
+		$(DESTDIR)$(SYSTEMDDIR)/blockwatch.service
 
 clean:
 	$(Q)rm -rf $(OUTPUT) blockwatch
