@@ -74,6 +74,9 @@ static inline uint64_t fx_gen_frame(unsigned int i)
 	return FX_GEN_BASE + i;
 }
 
+/* The process summaries the tests' reports point to (struct bw_report.procs). */
+static struct bw_proc_summary fx_procs[16];
+
 static const uint64_t fx_go_stack[] = { 0x1000, 0x2000, 0x3000 };
 static const uint64_t fx_thread_stack[] = { 0x4000, 0x9999 };
 static const uint64_t fx_kstack[] = { 0xffffffff81000000ULL };

@@ -73,8 +73,10 @@ static struct bw_report report_of(struct bw_agg *agg)
 {
 	struct bw_report rep = { .agg = agg, .nprocs = 1 };
 
-	rep.procs[0].pid = 100;
-	strcpy(rep.procs[0].comm, "app");
+	memset(fx_procs, 0, sizeof(fx_procs));
+	rep.procs = fx_procs;
+	fx_procs[0].pid = 100;
+	strcpy(fx_procs[0].comm, "app");
 	return rep;
 }
 
@@ -126,7 +128,7 @@ static void test_out_folded__hostile_comm_and_reason(void **state UNUSED)
 	bw_agg__begin(agg, FX_NS);
 	fx_waiters(agg, 100, BW_KIND_GOROUTINE, "a;b\n c\x1b", fx_go_stack + 1, 1, 2, 1);
 	bw_agg__end(agg);
-	memcpy(rep.procs[0].comm, "x;y\n\x1b\xffz 12 abcdefgh", BW_COMM_LEN); /* no NUL */
+	memcpy(fx_procs[0].comm, "x;y\n\x1b\xffz 12 abcdefgh", BW_COMM_LEN); /* no NUL */
 	text = folded(&rep, NULL);
 	assert_string_equal(text, "x:y\\n\\x1b\\xffz 12 abcde;main.worker;[a:b\\n c\\x1b] 2\n");
 	check_lines(text, frames, counts, 1);

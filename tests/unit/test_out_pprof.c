@@ -265,8 +265,10 @@ static struct bw_report common_report(struct bw_agg *agg)
 {
 	struct bw_report rep = { .agg = agg, .interval_s = 2, .nprocs = 1 };
 
-	rep.procs[0].pid = 100;
-	strcpy(rep.procs[0].comm, "app");
+	memset(fx_procs, 0, sizeof(fx_procs));
+	rep.procs = fx_procs;
+	fx_procs[0].pid = 100;
+	strcpy(fx_procs[0].comm, "app");
 	return rep;
 }
 

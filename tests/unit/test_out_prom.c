@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -244,9 +245,11 @@ static struct bw_site *site_with(struct bw_agg *agg, const char *function)
 
 static void common_report(struct bw_report *rep, struct bw_agg *agg)
 {
-	struct bw_proc_summary *p = &rep->procs[0];
+	struct bw_proc_summary *p = &fx_procs[0];
 
 	memset(rep, 0, sizeof(*rep));
+	memset(fx_procs, 0, sizeof(fx_procs));
+	rep->procs = fx_procs;
 	rep->agg = agg;
 	rep->now_ns = 12 * FX_NS;
 	rep->interval_s = 2;
@@ -382,7 +385,7 @@ static void test_out_prom__hostile_labels(void **state UNUSED)
 	size_t n;
 
 	common_report(&rep, agg);
-	memcpy(rep.procs[0].comm,
+	memcpy(fx_procs[0].comm,
 	       "ev\x1b\"il\n\\\xff"
 	       "abcdefg",
 	       BW_COMM_LEN); /* no NUL */
@@ -540,7 +543,8 @@ static void test_out_prom__stable_order(void **state UNUSED)
 
 		if (strcmp(v[i].name, "blockwatch_blocked"))
 			continue;
-		pid = strtol(label(&v[i], "pid"), NULL, 10);
+		/* the sum over processes without series (pid="") would come last */
+		pid = *label(&v[i], "pid") ? strtol(label(&v[i], "pid"), NULL, 10) : LONG_MAX;
 		site = label(&v[i], "site");
 		assert_true(pid >= last_pid);
 		if (pid == last_pid) {
@@ -555,6 +559,59 @@ static void test_out_prom__stable_order(void **state UNUSED)
 	free(v);
 	free(a);
 	free(b);
+	bw_agg__free(agg);
+}
+
+/*
+ * System-wide: 10 processes (pids 1000..1009), process i with i + 1 threads
+ * blocked at one site. With top 3, only the 3 busiest get series; the
+ * sites of the other 7 are summed into one with pid="".
+ */
+static void test_out_prom__many_processes(void **state UNUSED)
+{
+	struct bw_agg *agg = fx_new_agg();
+	struct bw_report rep;
+	struct sample *v;
+	size_t n, others = 0;
+	char *text;
+
+	bw_agg__begin(agg, FX_NS);
+	for (unsigned int i = 0; i < 10; i++) {
+		uint64_t frame = fx_gen_frame(i);
+
+		assert_int_equal(fx_waiters(agg, 1000 + (pid_t)i, BW_KIND_FUTEX, "futex_wait",
+					    &frame, 1, i + 1, 1),
+				 0);
+	}
+	bw_agg__end(agg);
+	common_report(&rep, agg);
+	rep.nprocs = 10;
+	for (unsigned int i = 0; i < 10; i++) {
+		memset(&fx_procs[i], 0, sizeof(fx_procs[i]));
+		fx_procs[i].pid = 1000 + (pid_t)i;
+		snprintf(fx_procs[i].comm, sizeof(fx_procs[i].comm), "proc%u", i);
+		fx_procs[i].threads = 20;
+		fx_procs[i].threads_blocked = i + 1;
+	}
+	text = render(&rep, 3, BW_PROM_TEXT);
+	n = parse_all(text, &v);
+	assert_int_equal(count_of(v, n, "blockwatch_blocked"), 4);
+	assert_true(value_of(v, n, "blockwatch_blocked", "comm", "proc9", NULL) == 10);
+	assert_true(value_of(v, n, "blockwatch_blocked", "comm", "proc7", NULL) == 8);
+	assert_true(value_of(v, n, "blockwatch_blocked", "pid", "", NULL) == 28); /* 1 + .. + 7 */
+	for (size_t i = 0; i < n; i++)
+		others += !strcmp(v[i].name, "blockwatch_blocked") &&
+			  !strcmp(label(&v[i], "site"), "other");
+	assert_int_equal(others, 1);
+	/* per-process series for the three busiest only; the count of all stays known */
+	assert_int_equal(count_of(v, n, "blockwatch_threads"), 6);
+	assert_true(value_of(v, n, "blockwatch_threads", "pid", "1008", "state", "blocked", NULL) ==
+		    9);
+	assert_true(value_of(v, n, "blockwatch_processes", NULL) == 10);
+	/* the sum comes last */
+	assert_non_null(strstr(strstr(text, "pid=\"1009\""), "pid=\"\""));
+	free(v);
+	free(text);
 	bw_agg__free(agg);
 }
 
@@ -849,6 +906,7 @@ int main(void)
 		cmocka_unit_test(test_out_prom__histogram_cumulative),
 		cmocka_unit_test(test_out_prom__cardinality_other),
 		cmocka_unit_test(test_out_prom__stable_order),
+		cmocka_unit_test(test_out_prom__many_processes),
 		cmocka_unit_test(test_out_prom__openmetrics),
 		cmocka_unit_test(test_out_prom__promtool_check),
 		cmocka_unit_test(test_out_prom__parse_listen),
