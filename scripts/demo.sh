@@ -16,5 +16,5 @@ gcc -g -O1 -fno-omit-frame-pointer -pthread -o "$out/blocker" tests/targets/bloc
 target=$!
 trap 'kill $target 2>/dev/null || true' EXIT
 sleep 0.5
-echo "demo target: pid $target (blocker demo); blockwatch for ${DEMO_SECONDS:-20} s, Ctrl-C to stop" >&2
-./blockwatch -p "$target" -i 2 -d "${DEMO_SECONDS:-20}" "$@"
+echo "demo target: pid $target (blocker demo, one more thread stuck on a mutex every second); blockwatch for ${DEMO_SECONDS:-45} s, q or Ctrl-C to stop" >&2
+./blockwatch -p "$target" -i 1 -d "${DEMO_SECONDS:-45}" "$@"
