@@ -19,9 +19,19 @@
 /* A series that gave back this much of what it gained is noise-prone (Poisson floor). */
 #define FLUCTUATING_DROPS 2
 #define FLUCTUATING_SHARE 0.25
+/* A history younger than this is held to the Poisson bound even if it has not fallen yet. */
+#define YOUNG_S 120
 /* A count growth must show at least this share of the aged waiters a leak would have made. */
 #define AGED_SHARE 0.25
 #define AGED_EXPECTED_MIN 2
+/* ... once the growth has lasted this many aged_s. */
+#define AGED_SERVED 1.5
+/* Aged growth must have lasted this many aged_s to count. */
+#define AGED_GROWTH 2
+/* The level a growth starts from is the median of the first 1/BASE_SHARE of the blocks. */
+#define BASE_SHARE 6
+/* While a leak is shown, the noise bound is this share of noise_sigmas. */
+#define HOLD_SIGMAS 0.75
 
 static const char *const verdict_names[BW_VERDICT__COUNT] = {
 	[BW_VERDICT_OK] = "ok",
@@ -341,9 +351,10 @@ enum why {
 	WHY_TOO_SMALL, /* soft vetoes: they do not withdraw a leak already shown */
 	WHY_TOO_SLOW,
 	WHY_TOO_SHORT,
-	WHY_NOISE,
+	WHY_IN_RANGE,
 	WHY_SINKING,
-	WHY_PLATEAU, /* hard vetoes */
+	WHY_NOISE, /* hard vetoes */
+	WHY_PLATEAU,
 	WHY_FELL_BACK,
 	WHY_SERVED,
 	WHY_COUNT, /* evidence */
@@ -356,6 +367,7 @@ static const char *const why_text[] = {
 	[WHY_TOO_SMALL] = "rise too small",
 	[WHY_TOO_SLOW] = "growth too slow",
 	[WHY_TOO_SHORT] = "growth too short",
+	[WHY_IN_RANGE] = "within the range seen before",
 	[WHY_NOISE] = "rise within the count's own fluctuation",
 	[WHY_SINKING] = "sinking back",
 	[WHY_PLATEAU] = "plateau",
@@ -381,6 +393,8 @@ struct series_ctx {
 	double noise;	      /* spread of the floor around its trend over the whole window */
 	const uint32_t *aged; /* count series: the aged one, same samples as the window */
 	size_t len;	      /* samples in the window */
+	size_t history;	      /* samples the caller has, window or not */
+	double sigmas;	      /* noise_sigmas, lowered while a leak is shown */
 	bool fluctuates;      /* the series fell now and then over the window */
 	double level;	      /* its mean over the window, at least 1 */
 };
@@ -452,19 +466,61 @@ static size_t last_record(const double *f, size_t m)
 	return h;
 }
 
+/* The level a growth starts from: the median of the first blocks. */
+static double start_level(const double *f, size_t m)
+{
+	size_t q = m / BASE_SHARE ? m / BASE_SHARE : 1;
+	double first[BW_TREND_MAX_BLOCKS];
+
+	memcpy(first, f, q * sizeof(*f));
+	return median(first, q);
+}
+
+/* Squared error of f against "flat until g, then a straight rise" (least squares). */
+static double hinge_error(const double *f, size_t m, size_t g)
+{
+	double hm = 0, fm = 0, sxy = 0, sxx = 0, slope, err = 0;
+
+	for (size_t i = 0; i < m; i++) {
+		hm += i > g ? (double)(i - g) : 0;
+		fm += f[i];
+	}
+	hm /= (double)m;
+	fm /= (double)m;
+	for (size_t i = 0; i < m; i++) {
+		double h = (i > g ? (double)(i - g) : 0) - hm;
+
+		sxy += h * (f[i] - fm);
+		sxx += h * h;
+	}
+	slope = sxx > 0 ? sxy / sxx : 0;
+	if (slope <= 0)
+		return INFINITY;
+	for (size_t i = 0; i < m; i++) {
+		double h = (i > g ? (double)(i - g) : 0) - hm, r = f[i] - fm - slope * h;
+
+		err += r * r;
+	}
+	return err;
+}
+
 /*
- * The block after which the growth began: the last one whose floor is back
- * at the start's. A lone dip (one block, e.g. one bad sample) does not count.
+ * The block after which the growth began: the knee of the best "flat, then
+ * rising" fit. Reading it off the last block at the starting level would
+ * date a late leak back to any early low block of the noise before it.
  */
 static size_t growth_start(const double *f, size_t m)
 {
+	double best = INFINITY;
 	size_t g = 0;
 
-	for (size_t i = 1; i < m; i++) {
-		bool lone = f[i - 1] > f[0] && (i + 1 == m || f[i + 1] > f[0]);
+	for (size_t k = 0; k + 2 < m; k++) {
+		double err = hinge_error(f, m, k);
 
-		if (f[i] <= f[0] && !lone)
-			g = i;
+		if (err < best) {
+			best = err;
+			g = k;
+		}
 	}
 	return g;
 }
@@ -485,26 +541,54 @@ static bool fell_back(const struct bw_trend_opts *o, const uint32_t *x, size_t l
 	return true;
 }
 
+/* One scale of one series: its newest len samples, their block floors and what came before. */
+struct scale {
+	const uint32_t *x; /* the scale's samples */
+	size_t len;
+	size_t m;		       /* blocks */
+	double f[BW_TREND_MAX_BLOCKS]; /* block minima */
+	double block_s;
+	double prior_max; /* highest sample of the window before this scale; -1: none */
+	size_t g;	  /* block after which the growth began */
+	double rise;	  /* highest floor less the first */
+};
+
 /* The guards, in order: each names the first reason the growth is not a leak. */
-static enum why veto(const struct series_ctx *c, const uint32_t *x, size_t len, const double *f,
-		     size_t m, double block_s, const struct judged *j)
+static enum why veto(const struct series_ctx *c, const struct scale *s, const struct judged *j)
 {
 	const struct bw_trend_opts *o = c->o;
-	size_t g = growth_start(f, m), h = last_record(f, m);
-	double rise = f[h] - f[0];
+	const double *f = s->f;
+	size_t m = s->m, h = last_record(f, m);
+	double base = start_level(f, m);
 
-	if (rise <= 0 || g == m - 1 || fell_back(o, x, len, f[0], rise))
+	/* back at the start's level for two blocks: not a dip, a fall */
+	if (s->rise <= 0 || (f[m - 1] <= base && f[m - 2] <= base) ||
+	    fell_back(o, s->x, s->len, f[0], s->rise))
 		return WHY_FELL_BACK;
-	if ((double)(m - 1 - h) * block_s > o->plateau_s)
+	if ((double)(m - 1 - h) * s->block_s > o->plateau_s)
 		return WHY_PLATEAU;
-	if (rise < o->min_rise)
+	if (s->rise < o->min_rise)
 		return WHY_TOO_SMALL;
 	if (j->rate_per_min < o->min_growth_per_min)
 		return WHY_TOO_SLOW;
-	/* accumulating means for at least aged_s: shorter aged growth is one burst aging */
-	if (c->ev == BW_TREND_EV_AGED && j->growing_for_s < o->aged_s)
+	/*
+	 * Accumulating means for a good while: aged counts of busy sites
+	 * wander as slowly as their waiters live, and those near aged_s
+	 * drift in and out of it together.
+	 */
+	if (c->ev == BW_TREND_EV_AGED && j->growing_for_s < AGED_GROWTH * o->aged_s)
 		return WHY_TOO_SHORT;
-	if (rise < o->noise_sigmas * c->noise)
+	/*
+	 * A leak breaks out of the range the count kept before: a short
+	 * scale whose floor does not clear the earlier peaks is one more
+	 * round of a burst that fills and drains.
+	 */
+	if (s->prior_max >= 0 && f[h] < s->prior_max + o->min_rise)
+		return WHY_IN_RANGE;
+	/* a leak's floor stays up: one that sank back halfway is an excursion ending */
+	if (f[m - 1] < f[0] + s->rise / 2)
+		return WHY_SINKING;
+	if (s->rise < c->sigmas * c->noise)
 		return WHY_NOISE;
 	/*
 	 * A count that goes up and down is at least as noisy as independent
@@ -512,11 +596,8 @@ static enum why veto(const struct series_ctx *c, const uint32_t *x, size_t len, 
 	 * count can change by sqrt(2 * level) over any stretch of time,
 	 * however short: the autocorrelation a short scale cannot measure.
 	 */
-	if (c->fluctuates && rise < o->noise_sigmas * sqrt(2 * c->level))
+	if (c->fluctuates && s->rise < c->sigmas * sqrt(2 * c->level))
 		return WHY_NOISE;
-	/* a leak's floor stays up: one that sank back halfway is an excursion ending */
-	if (f[m - 1] < f[0] + rise / 2)
-		return WHY_SINKING;
 	return WHY_SHORT; /* none */
 }
 
@@ -527,47 +608,58 @@ static enum why veto(const struct series_ctx *c, const uint32_t *x, size_t len, 
  * aged series by now. A growing queue, or an excursion of a busy site, whose
  * waiters are served, passes few.
  */
-static bool served(const struct series_ctx *c, const uint32_t *aged, size_t len, size_t m, size_t g,
-		   const double *f, double growing_for_s)
+static bool served(const struct series_ctx *c, const struct scale *s, double growing_for_s)
 {
 	const struct bw_trend_opts *o = c->o;
-	double rise = f[last_record(f, m)] - f[0], expected, got;
+	const uint32_t *aged = c->aged ? c->aged + (c->len - s->len) : NULL;
+	double expected, got;
 
 	if (c->oldest_ns && (double)c->oldest_ns / 1e9 < o->served_ratio * growing_for_s)
 		return true;
-	if (!aged || growing_for_s <= o->aged_s)
+	/* not before the growth is well past aged_s: its start is only known to a block or two */
+	if (!aged || growing_for_s < AGED_SERVED * o->aged_s)
 		return false;
-	expected = rise * (growing_for_s - o->aged_s) / growing_for_s;
-	got = (double)block_min(aged, len, m, m - 1) - (double)block_min(aged, len, m, g);
+	expected = s->rise * (growing_for_s - o->aged_s) / growing_for_s;
+	got = (double)block_min(aged, s->len, s->m, s->m - 1) -
+	      (double)block_min(aged, s->len, s->m, s->g);
 	return expected >= AGED_EXPECTED_MIN && got < AGED_SHARE * expected;
 }
 
-/* Judge x[0..len), the newest samples of one series, at one scale. */
-static void judge_scale(const struct series_ctx *c, const uint32_t *x, size_t len, struct judged *j)
+static void cut_scale(const struct bw_trend_opts *o, const uint32_t *x, size_t len,
+		      double prior_max, struct scale *s)
+{
+	s->x = x;
+	s->len = len;
+	s->m = len < o->blocks ? len : o->blocks;
+	s->block_s = (double)len / (double)s->m * o->interval_s;
+	s->prior_max = prior_max;
+	block_minima(x, len, s->m, s->f);
+	s->g = growth_start(s->f, s->m);
+	s->rise = s->f[last_record(s->f, s->m)] - s->f[0];
+}
+
+/* Judge one scale: the test, then the guards, then the served check. */
+static void judge_scale(const struct series_ctx *c, const struct scale *s, struct judged *j)
 {
 	const struct bw_trend_opts *o = c->o;
-	size_t m = len < o->blocks ? len : o->blocks, g;
-	double f[BW_TREND_MAX_BLOCKS] = { 0 }, block_s = (double)len / (double)m * o->interval_s;
 	struct bw_mk mk;
 	enum why w;
 
 	memset(j, 0, sizeof(*j));
 	j->ev = c->ev;
-	j->span_s = (double)len * o->interval_s;
-	block_minima(x, len, m, f);
-	bw_trend__mann_kendall(f, m, &mk);
+	j->span_s = (double)s->len * o->interval_s;
+	bw_trend__mann_kendall(s->f, s->m, &mk);
 	j->p = mk.p;
 	j->z = mk.z;
-	j->rate_per_min = bw_trend__theil_sen(f, m) / block_s * 60;
+	j->rate_per_min = bw_trend__theil_sen(s->f, s->m) / s->block_s * 60;
 	j->why = WHY_NO_TREND;
 	if (mk.s <= 0 || mk.p >= c->suspect_alpha)
 		return;
-	g = growth_start(f, m);
 	/* the rate since the growth began: a late start would halve the window's slope */
-	if (m - g >= 4)
-		j->rate_per_min = bw_trend__theil_sen(f + g, m - g) / block_s * 60;
-	j->growing_for_s = (double)(m - 1 - g) * block_s;
-	w = veto(c, x, len, f, m, block_s, j);
+	if (s->m - s->g >= 4)
+		j->rate_per_min = bw_trend__theil_sen(s->f + s->g, s->m - s->g) / s->block_s * 60;
+	j->growing_for_s = (double)(s->m - 1 - s->g) * s->block_s;
+	w = veto(c, s, j);
 	if (w != WHY_SHORT) {
 		j->why = w;
 		j->growing_for_s = 0;
@@ -576,7 +668,7 @@ static void judge_scale(const struct series_ctx *c, const uint32_t *x, size_t le
 	j->kind = mk.p < c->alpha ? BW_VERDICT_LEAK : BW_VERDICT_SUSPECT;
 	j->why = c->ev == BW_TREND_EV_COUNT ? WHY_COUNT : WHY_AGED;
 	if (j->kind == BW_VERDICT_LEAK && c->ev == BW_TREND_EV_COUNT &&
-	    served(c, c->aged ? c->aged + (c->len - len) : NULL, len, m, g, f, j->growing_for_s)) {
+	    served(c, s, j->growing_for_s)) {
 		/* more waiters, but they do not stay: a growing queue, not a leak */
 		j->kind = BW_VERDICT_SUSPECT;
 		j->why = WHY_SERVED;
@@ -623,15 +715,16 @@ static double mean_level(const uint32_t *x, size_t len)
 
 	for (size_t i = 0; i < len; i++)
 		sum += x[i];
-	return len && sum > (double)len ? sum / (double)len : 1;
+	return sum > (double)len ? sum / (double)len : 1;
 }
 
 /*
- * Does the series go down as well as up? A leak's count (and even more its
- * aged count) mostly climbs: what falls is small next to what rises. Noise
- * gives back a good part of what it gains.
+ * Does the series go down as well as up? A leak's count mostly climbs: what
+ * falls is small next to what rises, where noise gives back a good part of
+ * what it gains. A leak's aged count does not fall at all: old waiters that
+ * leave are churn, however few.
  */
-static bool fluctuates(const uint32_t *x, size_t len)
+static bool fluctuates(const uint32_t *x, size_t len, bool aged)
 {
 	double up = 0, down = 0;
 
@@ -641,23 +734,29 @@ static bool fluctuates(const uint32_t *x, size_t len)
 		else
 			down += x[i - 1] - x[i];
 	}
-	return down >= FLUCTUATING_DROPS && down >= FLUCTUATING_SHARE * up;
+	return down >= FLUCTUATING_DROPS && (aged || down >= FLUCTUATING_SHARE * up);
 }
 
 static void judge_series(struct series_ctx *c, const uint32_t *x, size_t len, size_t min_len,
 			 struct assessment *a)
 {
-	double f[BW_TREND_MAX_BLOCKS] = { 0 };
-	size_t m = len < c->o->blocks ? len : c->o->blocks;
+	struct scale s = { 0 };
+	uint32_t prior = 0;
+	size_t done = 0;
 
-	block_minima(x, len, m, f);
-	c->noise = floor_noise(f, m);
-	c->fluctuates = fluctuates(x, len);
+	cut_scale(c->o, x, len, -1, &s);
+	c->noise = floor_noise(s.f, s.m);
+	/* a young history has not shown yet whether it goes down: assume it does */
+	c->fluctuates = fluctuates(x, len, c->ev == BW_TREND_EV_AGED) ||
+			(double)c->history * c->o->interval_s < YOUNG_S;
 	c->level = mean_level(x, len);
 	for (size_t l = len; l >= min_len; l /= 2) {
 		struct judged j;
 
-		judge_scale(c, x + (len - l), l, &j);
+		for (; done < len - l; done++) /* prior: the max of x[0 .. len - l) */
+			prior = x[done] > prior ? x[done] : prior;
+		cut_scale(c->o, x + (len - l), l, l == len ? -1 : (double)prior, &s);
+		judge_scale(c, &s, &j);
 		if (holds(&j, c->suspect_alpha) && (!a->have_hold || j.p < a->hold.p)) {
 			a->hold = j;
 			a->have_hold = true;
@@ -678,9 +777,9 @@ static void fill_verdict(const struct judged *j, unsigned int evidence,
 	memset(out, 0, sizeof(*out));
 	out->kind = j->kind;
 	out->growth_per_min = j->rate_per_min;
-	out->p_value = j->p;
+	out->p_value = j->p < 1 ? j->p : 1; /* 2 marks "not judged" */
 	out->z = j->z;
-	out->confidence = vetoed(j) ? 0 : 1 - j->p;
+	out->confidence = vetoed(j) ? 0 : 1 - out->p_value;
 	out->growing_for_s = j->growing_for_s;
 	out->oldest_age_ns = in->oldest_age_ns;
 	out->evidence = evidence;
@@ -706,7 +805,7 @@ static size_t aged_skip(const struct bw_trend_opts *o, size_t n, size_t len)
 }
 
 static int assess(const struct bw_trend_opts *opts, const struct bw_trend_input *in,
-		  struct assessment *a)
+		  bool leak_shown, struct assessment *a)
 {
 	size_t len, min_len, aged_len = 0, aged_min, tests;
 	struct bw_trend_opts o;
@@ -720,8 +819,8 @@ static int assess(const struct bw_trend_opts *opts, const struct bw_trend_input 
 		return -EINVAL;
 	len = in->n < o.window ? in->n : o.window;
 	min_len = min_scale_len(&o);
-	/* accumulating means over at least aged_s: shorter aged growth is one burst aging */
-	aged_min = (size_t)ceil(o.aged_s / o.interval_s - 1e-9);
+	/* the aged series is judged only over spans its growth could pass the guards in */
+	aged_min = (size_t)ceil(AGED_GROWTH * o.aged_s / o.interval_s - 1e-9);
 	aged_min = aged_min > min_len ? aged_min : min_len;
 	if (in->aged)
 		aged_len = len - aged_skip(&o, in->n, len);
@@ -739,6 +838,9 @@ static int assess(const struct bw_trend_opts *opts, const struct bw_trend_input 
 		.suspect_alpha = o.suspect_alpha / (double)tests,
 		.ev = BW_TREND_EV_COUNT,
 		.oldest_ns = in->oldest_age_ns,
+		.history = in->n,
+		/* hysteresis: a leak near the noise bound must not blink on and off */
+		.sigmas = o.noise_sigmas * (leak_shown ? HOLD_SIGMAS : 1),
 	};
 	c.aged = in->aged ? in->aged + (in->n - len) : NULL;
 	c.len = len;
@@ -761,7 +863,7 @@ int bw_trend__assess(const struct bw_trend_opts *opts, const struct bw_trend_inp
 
 	if (!out)
 		return -EINVAL;
-	err = assess(opts, in, &a);
+	err = assess(opts, in, false, &a);
 	if (!err)
 		fill_verdict(&a.best, a.evidence, in, out);
 	return err;
@@ -797,18 +899,18 @@ int bw_trend__update(struct bw_trend_state *st, const struct bw_trend_opts *opts
 
 	if (!st || !out)
 		return -EINVAL;
-	err = assess(opts, in, &a);
+	if (in && in->n < st->last_n)
+		bw_trend__init(st); /* the site's history was cleared: a new life */
+	err = assess(opts, in, st->shown == BW_VERDICT_LEAK, &a);
 	if (err)
 		return err;
-	if (in->n < st->last_n)
-		bw_trend__init(st); /* the site's history was cleared: a new life */
 	st->last_n = in->n;
 	st->updates++;
 	/*
 	 * Hysteresis: a leak stays a leak while growth goes on at suspect
-	 * level, or only a soft guard (too small, too slow, noise) stands in
-	 * its way; a plateau, a fall, lost significance or served waiters
-	 * withdraw it at once.
+	 * level, or only a soft guard (too small, too slow, too short,
+	 * sinking) stands in its way, and the noise bound is lowered; noise,
+	 * a plateau, a fall, lost significance or served waiters withdraw it.
 	 */
 	if (st->shown == BW_VERDICT_LEAK && a.best.kind != BW_VERDICT_LEAK && a.have_hold) {
 		a.best = a.hold;
