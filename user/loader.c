@@ -13,12 +13,12 @@
 #include "log.h"
 #include "stacks.h"
 #include "threads.skel.h"
-#include "u64map.h"
+#include "mapdelta.h"
 
 struct bw_loader {
 	struct threads *skel;
 	struct ring_buffer *rb;
-	struct bw_u64map previous; /* hash(wait key) -> struct bw_wait_stats seen last */
+	struct bw_mapdelta previous; /* the waits map as read last time */
 	bw_event_fn event_fn;
 	void *event_ctx;
 };
@@ -63,7 +63,7 @@ struct bw_loader *bw_loader__new(const struct bw_loader_opts *opts)
 
 	if (!ld)
 		return NULL;
-	bw_u64map__init(&ld->previous);
+	bw_mapdelta__init(&ld->previous, sizeof(struct bw_wait_key), sizeof(struct bw_wait_stats));
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(print_libbpf);
 
@@ -105,9 +105,7 @@ void bw_loader__free(struct bw_loader *ld)
 		return;
 	ring_buffer__free(ld->rb);
 	threads__destroy(ld->skel);
-	for (size_t i = 0; i < ld->previous.cap; i++)
-		free(ld->previous.vals[i]);
-	bw_u64map__free(&ld->previous);
+	bw_mapdelta__free(&ld->previous);
 	free(ld);
 }
 
@@ -162,62 +160,39 @@ out:
 	return err;
 }
 
-static uint64_t key_hash(const struct bw_wait_key *key)
+struct wait_walk {
+	bw_wait_fn fn;
+	void *ctx;
+};
+
+/* One site's cumulative kernel record -> the delta since the last read. */
+static void on_wait_record(void *ctx, const void *key, const void *now_v, const void *prev_v)
 {
-	uint64_t words[2];
+	const struct bw_wait_stats *now = now_v, *prev = prev_v;
+	struct wait_walk *ww = ctx;
+	struct bw_wait_delta d = {};
 
-	memcpy(words, key, sizeof(words));
-	return bw_stack_hash(words, 2, 0x57);
-}
-
-/* Turn a cumulative kernel record into the delta since the last read. */
-static int delta_of(struct bw_loader *ld, const struct bw_wait_key *key,
-		    const struct bw_wait_stats *now, struct bw_wait_delta *d)
-{
-	uint64_t h = key_hash(key);
-	struct bw_wait_stats *prev = bw_u64map__get(&ld->previous, h);
-
-	if (!prev) {
-		prev = calloc(1, sizeof(*prev));
-		if (!prev || bw_u64map__put(&ld->previous, h, prev)) {
-			free(prev);
-			return -ENOMEM;
-		}
-	}
-	memset(d, 0, sizeof(*d));
-	d->key = *key;
-	d->count = now->count - prev->count;
-	d->total_ns = now->total_ns - prev->total_ns;
-	d->max_ns = now->max_ns;
+	memcpy(&d.key, key, sizeof(d.key));
+	d.count = now->count - prev->count;
+	if (!d.count)
+		return;
+	d.total_ns = now->total_ns - prev->total_ns;
+	d.max_ns = now->max_ns;
 	for (int i = 0; i < BW_HIST_SLOTS; i++)
-		d->hist[i] = now->hist[i] - prev->hist[i];
-	d->kstack_id = now->kstack_id;
-	d->waker_pid = now->last_waker_pid;
-	memcpy(d->waker_comm, now->last_waker_comm, sizeof(d->waker_comm));
-	d->waker_comm[BW_COMM_LEN - 1] = '\0';
-	*prev = *now;
-	return 0;
+		d.hist[i] = now->hist[i] - prev->hist[i];
+	d.kstack_id = now->kstack_id;
+	d.waker_pid = now->last_waker_pid;
+	memcpy(d.waker_comm, now->last_waker_comm, sizeof(d.waker_comm));
+	d.waker_comm[BW_COMM_LEN - 1] = '\0';
+	ww->fn(ww->ctx, &d);
 }
 
 int bw_loader__read_waits(struct bw_loader *ld, bw_wait_fn fn, void *ctx)
 {
-	int fd = bpf_map__fd(ld->skel->maps.waits), err;
-	struct bw_wait_key key, next, *cur = NULL;
-	struct bw_wait_stats stats;
-	struct bw_wait_delta delta;
+	struct wait_walk ww = { .fn = fn, .ctx = ctx };
 
-	while (bpf_map_get_next_key(fd, cur, &next) == 0) {
-		key = next;
-		cur = &key;
-		if (bpf_map_lookup_elem(fd, &key, &stats))
-			continue; /* deleted meanwhile */
-		err = delta_of(ld, &key, &stats, &delta);
-		if (err)
-			return err;
-		if (delta.count)
-			fn(ctx, &delta);
-	}
-	return errno == ENOENT ? 0 : -errno;
+	return bw_mapdelta__walk(&ld->previous, bpf_map__fd(ld->skel->maps.waits), on_wait_record,
+				 &ww);
 }
 
 int bw_loader__stack(struct bw_loader *ld, int32_t id, bool user, uint64_t *frames, int max)

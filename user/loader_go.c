@@ -11,12 +11,12 @@
 #include "loader.h"
 #include "log.h"
 #include "stacks.h"
-#include "u64map.h"
+#include "mapdelta.h"
 
 struct bw_go_probes {
 	struct goruntime *skel;
 	pid_t pid;
-	struct bw_u64map previous; /* hash(site key) -> struct bw_go_wait_stats */
+	struct bw_mapdelta previous; /* the per-site map as read last time */
 };
 
 static struct bpf_link *attach_at(struct bpf_program *prog, const struct bw_go_attach_opts *o,
@@ -50,7 +50,8 @@ struct bw_go_probes *bw_go_probes__attach(const struct bw_go_attach_opts *o)
 	if (!gp)
 		return NULL;
 	gp->pid = o->pid;
-	bw_u64map__init(&gp->previous);
+	bw_mapdelta__init(&gp->previous, sizeof(struct bw_go_site_key),
+			  sizeof(struct bw_go_wait_stats));
 	gp->skel = goruntime__open();
 	if (!gp->skel) {
 		err = -errno;
@@ -87,57 +88,38 @@ void bw_go_probes__free(struct bw_go_probes *gp)
 	if (!gp)
 		return;
 	goruntime__destroy(gp->skel);
-	for (size_t i = 0; i < gp->previous.cap; i++)
-		free(gp->previous.vals[i]);
-	bw_u64map__free(&gp->previous);
+	bw_mapdelta__free(&gp->previous);
 	free(gp);
 }
 
-static int go_delta(struct bw_go_probes *gp, const struct bw_go_site_key *key,
-		    const struct bw_go_wait_stats *now, struct bw_go_wait_delta *d)
-{
-	uint64_t words[2], h;
-	struct bw_go_wait_stats *prev;
+struct go_walk {
+	bw_go_wait_fn fn;
+	void *ctx;
+};
 
-	memcpy(words, key, sizeof(words));
-	h = bw_stack_hash(words, 2, 0x60);
-	prev = bw_u64map__get(&gp->previous, h);
-	if (!prev) {
-		prev = calloc(1, sizeof(*prev));
-		if (!prev || bw_u64map__put(&gp->previous, h, prev)) {
-			free(prev);
-			return -ENOMEM;
-		}
-	}
-	d->key = *key;
-	d->count = now->count - prev->count;
-	d->total_ns = now->total_ns - prev->total_ns;
-	d->max_ns = now->max_ns;
+static void on_go_record(void *ctx, const void *key, const void *now_v, const void *prev_v)
+{
+	const struct bw_go_wait_stats *now = now_v, *prev = prev_v;
+	struct go_walk *gw = ctx;
+	struct bw_go_wait_delta d = {};
+
+	memcpy(&d.key, key, sizeof(d.key));
+	d.count = now->count - prev->count;
+	if (!d.count)
+		return;
+	d.total_ns = now->total_ns - prev->total_ns;
+	d.max_ns = now->max_ns;
 	for (int i = 0; i < BW_HIST_SLOTS; i++)
-		d->hist[i] = now->hist[i] - prev->hist[i];
-	*prev = *now;
-	return 0;
+		d.hist[i] = now->hist[i] - prev->hist[i];
+	gw->fn(gw->ctx, &d);
 }
 
 int bw_go_probes__read_waits(struct bw_go_probes *gp, bw_go_wait_fn fn, void *ctx)
 {
-	int fd = bpf_map__fd(gp->skel->maps.go_waits), err;
-	struct bw_go_site_key key, next, *cur = NULL;
-	struct bw_go_wait_stats stats;
-	struct bw_go_wait_delta d;
+	struct go_walk gw = { .fn = fn, .ctx = ctx };
 
-	while (bpf_map_get_next_key(fd, cur, &next) == 0) {
-		key = next;
-		cur = &key;
-		if (bpf_map_lookup_elem(fd, &key, &stats))
-			continue;
-		err = go_delta(gp, &key, &stats, &d);
-		if (err)
-			return err;
-		if (d.count)
-			fn(ctx, &d);
-	}
-	return errno == ENOENT ? 0 : -errno;
+	return bw_mapdelta__walk(&gp->previous, bpf_map__fd(gp->skel->maps.go_waits), on_go_record,
+				 &gw);
 }
 
 int bw_go_probes__stack(struct bw_go_probes *gp, uint64_t site, uint64_t *frames, int max)
