@@ -346,6 +346,7 @@ int bw_trend__mann_kendall(const double *y, size_t n, struct bw_mk *out)
 /* ---- judging one series at one scale ---- */
 
 enum why {
+	WHY_NONE, /* no guard objects */
 	WHY_SHORT,
 	WHY_NO_TREND,
 	WHY_TOO_SMALL, /* soft vetoes: they do not withdraw a leak already shown */
@@ -362,14 +363,15 @@ enum why {
 };
 
 static const char *const why_text[] = {
+	[WHY_NONE] = "",
 	[WHY_SHORT] = "too little history",
 	[WHY_NO_TREND] = "no trend",
 	[WHY_TOO_SMALL] = "rise too small",
 	[WHY_TOO_SLOW] = "growth too slow",
 	[WHY_TOO_SHORT] = "growth too short",
 	[WHY_IN_RANGE] = "within the range seen before",
-	[WHY_NOISE] = "rise within the count's own fluctuation",
 	[WHY_SINKING] = "sinking back",
+	[WHY_NOISE] = "rise within the count's own fluctuation",
 	[WHY_PLATEAU] = "plateau",
 	[WHY_FELL_BACK] = "fell back",
 	[WHY_SERVED] = "count rising, waiters served",
@@ -395,7 +397,7 @@ struct series_ctx {
 	size_t len;	      /* samples in the window */
 	size_t history;	      /* samples the caller has, window or not */
 	double sigmas;	      /* noise_sigmas, lowered while a leak is shown */
-	bool fluctuates;      /* the series fell now and then over the window */
+	bool fluctuates;      /* it fell now and then over the window, or the history is young */
 	double level;	      /* its mean over the window, at least 1 */
 };
 
@@ -598,7 +600,7 @@ static enum why veto(const struct series_ctx *c, const struct scale *s, const st
 	 */
 	if (c->fluctuates && s->rise < c->sigmas * sqrt(2 * c->level))
 		return WHY_NOISE;
-	return WHY_SHORT; /* none */
+	return WHY_NONE;
 }
 
 /*
@@ -660,7 +662,7 @@ static void judge_scale(const struct series_ctx *c, const struct scale *s, struc
 		j->rate_per_min = bw_trend__theil_sen(s->f + s->g, s->m - s->g) / s->block_s * 60;
 	j->growing_for_s = (double)(s->m - 1 - s->g) * s->block_s;
 	w = veto(c, s, j);
-	if (w != WHY_SHORT) {
+	if (w != WHY_NONE) {
 		j->why = w;
 		j->growing_for_s = 0;
 		return;

@@ -15,17 +15,27 @@
  * at most `blocks` blocks; each block is reduced to its minimum (the floor:
  * transient waiters do not lift it, leaked ones do). A one-sided
  * Mann-Kendall test with tie correction and the Hamed-Rao autocorrelation
- * correction (exact null distribution for fewer than 20 blocks) asks whether
- * the floor rises; its Theil-Sen slope measures how fast. Guards then veto
- * growth that is too small or too slow, that stopped (plateau), or that fell
- * back (a reset), and a count growth whose oldest waiter is younger than the
- * growth is served, not leaked ("suspect" at most). The same test on the
- * aged series is the second, noise-proof line of evidence.
+ * correction (exact null distribution below 20 blocks) asks whether the
+ * floor rises, at alpha shared among all the tests made (Bonferroni); its
+ * Theil-Sen slope since the growth began measures how fast. Guards then
+ * veto growth that is too small or too slow, that stopped (plateau), that
+ * fell back (a reset), that stays within the range seen before (bursts), or
+ * that a Poisson-like fluctuation of the count's level could explain; and a
+ * count growth whose waiters do not stay (oldest waiter younger than the
+ * growth, or too few reaching aged_s) is "suspect" at most. The same test on
+ * the aged series is the second, noise-proof line of evidence.
  *
  * bw_trend__assess() is a pure function of its input and allocates nothing.
  * bw_trend__update() adds memory across intervals (a leak holds while the
  * evidence stays at suspect level; the growth duration outlives the window);
- * the caller keeps one struct bw_trend_state per site.
+ * the caller keeps one struct bw_trend_state per site. After bw_agg__end():
+ *
+ *	struct bw_trend_input in = { s->history, s->aged_history, s->history_len,
+ *				     s->oldest_age_ns };
+ *	err = bw_trend__update(&st, &opts, &in, &v);
+ *
+ * with opts.interval_s the sampling interval and opts.aged_s the
+ * aggregator's aged_ns in seconds. The history must hold the window.
  */
 #ifndef BW_TREND_H
 #define BW_TREND_H
@@ -49,8 +59,9 @@ const char *bw_verdict_name(enum bw_verdict_kind kind);
 #define BW_TREND_MAX_BLOCKS 64
 
 /*
- * Every field but interval_s may be left 0 for its default. Defaults are
- * those of bw_trend__default_opts().
+ * Every field but interval_s may be left 0 for its default (so 0 cannot
+ * switch a guard off: use a tiny value). Defaults are those of
+ * bw_trend__default_opts(); docs/trend.md says why each is what it is.
  */
 struct bw_trend_opts {
 	double interval_s;	   /* seconds between two samples; required, > 0 */
