@@ -30,7 +30,15 @@ _blockwatch()
 		_blockwatch_pids "$cur"
 		return
 		;;
-	-o | --output | --textfile | --pprof | --folded)
+	--comm)
+		COMPREPLY=($(compgen -W "$(command ps -e -o comm= 2>/dev/null | sort -u)" -- "$cur"))
+		return
+		;;
+	--cgroup)
+		COMPREPLY=($(compgen -d -- "${cur:-/sys/fs/cgroup/}"))
+		return
+		;;
+	-o | --output | --textfile | --pprof | -f | --folded)
 		if declare -F _filedir >/dev/null; then
 			_filedir
 		else
@@ -49,10 +57,10 @@ _blockwatch()
 	esac
 
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '-p --pid -i --interval -d --duration -c --count -j --json
+		COMPREPLY=($(compgen -W '-p --pid --comm --cgroup -i --interval -d --duration -c --count -j --json
 			-o --output -n --top -s --stacks -K --kernel-stacks --no-goroutines -D --detail
 			--sample --max-sleepers --max-sites --max-stacks --history --window --no-tui
-			--runtime-threads --prom --prom-top --textfile --pprof --folded --folded-waits
+			--runtime-threads --prom --prom-top --textfile --pprof -f --folded --folded-waits
 			-v --verbose -h --help -V --version' -- "$cur"))
 	fi
 } &&
