@@ -98,6 +98,8 @@ struct bw_gobin {
 	bool has_version;
 
 	pthread_mutex_t lock;
+	bool inl_ready;	 /* inline trees set up (bw_gobin__frames_at), under lock */
+	uint64_t gofunc; /* moduledata.gofunc: base of 1.18+ funcdata offsets; 0 if unknown */
 	struct name_ent *by_name; /* sorted by name, built on first use */
 	size_t nby_name;
 	bool by_name_built;
@@ -333,13 +335,17 @@ static uint32_t func_u32(const struct bw_gobin *gb, const uint8_t *f, size_t off
 #define FUNC_PCLN 24
 #define FUNC_CUOFF 32
 
-static const char *func_name(const struct bw_gobin *gb, const uint8_t *f)
+/* A name in funcnametab (functions and inlined calls both point there). */
+static const char *funcname_at(const struct bw_gobin *gb, uint32_t nameoff)
 {
-	uint32_t nameoff = func_u32(gb, f, FUNC_NAMEOFF);
-
 	if (gb->funcname_off >= gb->pcln_size)
 		return NULL;
 	return cstr_at(gb->pcln + gb->funcname_off, gb->pcln_size - gb->funcname_off, nameoff);
+}
+
+static const char *func_name(const struct bw_gobin *gb, const uint8_t *f)
+{
+	return funcname_at(gb, func_u32(gb, f, FUNC_NAMEOFF));
 }
 
 static int parse_header(struct bw_gobin *gb)
@@ -548,16 +554,22 @@ static void load_relocs(struct bw_gobin *gb)
 	qsort(gb->relocs, gb->nrelocs, sizeof(*gb->relocs), cmp_reloc);
 }
 
-static bool reloc_at(struct bw_gobin *gb, uint64_t vaddr, uint64_t *out)
+/* The RELATIVE addend for vaddr, from relocations already loaded. */
+static bool reloc_lookup(const struct bw_gobin *gb, uint64_t vaddr, uint64_t *out)
 {
 	struct reloc key = { vaddr, 0 }, *r;
 
-	if (!gb->relocs_loaded)
-		load_relocs(gb);
 	r = gb->nrelocs ? bsearch(&key, gb->relocs, gb->nrelocs, sizeof(key), cmp_reloc) : NULL;
 	if (r)
 		*out = r->addend;
 	return r;
+}
+
+static bool reloc_at(struct bw_gobin *gb, uint64_t vaddr, uint64_t *out)
+{
+	if (!gb->relocs_loaded)
+		load_relocs(gb);
+	return reloc_lookup(gb, vaddr, out);
 }
 
 /* A pointer at vaddr as the loader sees it: the file's word, or a RELATIVE addend if 0. */
@@ -1171,17 +1183,13 @@ static const char *file_name(const struct bw_gobin *gb, const uint8_t *f, int32_
 	return cstr_at(gb->pcln + gb->filetab_off, gb->pcln_size - gb->filetab_off, fileoff);
 }
 
-int bw_gobin__line_at(const struct bw_gobin *gb, uint64_t pc, const char **file, int *line)
+/* File and line of pc in function f (entry: its first instruction). */
+static int func_line(const struct bw_gobin *gb, const uint8_t *f, uint64_t entry, uint64_t pc,
+		     const char **file, int *line)
 {
-	int64_t i = gb ? func_index(gb, pc) : -1;
-	const uint8_t *f = i >= 0 ? ftab_func(gb, i) : NULL;
-	uint64_t entry;
 	int32_t fileno, ln;
 	const char *name;
 
-	if (!f)
-		return -ENOENT;
-	entry = ftab_entry(gb, i);
 	if (pcvalue(gb, func_u32(gb, f, FUNC_PCFILE), entry, pc, &fileno) ||
 	    pcvalue(gb, func_u32(gb, f, FUNC_PCLN), entry, pc, &ln) || ln < 0)
 		return -ENOENT;
@@ -1191,6 +1199,201 @@ int bw_gobin__line_at(const struct bw_gobin *gb, uint64_t pc, const char **file,
 	*file = name;
 	*line = ln;
 	return 0;
+}
+
+int bw_gobin__line_at(const struct bw_gobin *gb, uint64_t pc, const char **file, int *line)
+{
+	int64_t i = gb ? func_index(gb, pc) : -1;
+	const uint8_t *f = i >= 0 ? ftab_func(gb, i) : NULL;
+
+	if (!f)
+		return -ENOENT;
+	return func_line(gb, f, ftab_entry(gb, i), pc, file, line);
+}
+
+/*
+ * ---- inlined calls ----
+ *
+ * The compiler records, per function, a tree of the calls it inlined
+ * (FUNCDATA_InlTree) and, per pc, the innermost one the code belongs to
+ * (PCDATA_InlTreeIndex, -1 for the function's own code). The pcfile/pcln
+ * tables already give the innermost position; each call's parentPc is a pc of
+ * the caller's code at the call site. runtime/symtab.go, symtabinl.go.
+ */
+
+#define PCDATA_INLTREEINDEX 2
+#define FUNCDATA_INLTREE 3
+#define FUNC_NPCDATA 28
+/* moduledata.gofunc in words: Go 1.18-1.19, and 1.20+ (covctrs, ecovctrs before it) */
+#define MD_GOFUNC_118 38
+#define MD_GOFUNC_120 40
+/* a longer chain is a cycle in a damaged table (the inliner nests a few levels) */
+#define MAX_INLINE_DEPTH 64
+/* the runtime reads the tree as *[1 << 20]inlinedCall */
+#define MAX_INLTREE_INDEX (1 << 20)
+
+struct inl_call {
+	const char *name;
+	uint32_t parent_pc; /* offset from the function's entry */
+};
+
+/* Bytes of _func before its pcdata offsets, nfuncdata being the last of them. */
+static size_t func_hdr_size(const struct bw_gobin *gb)
+{
+	if (gb->magic == PCLN_MAGIC_116)
+		return 40 + gb->ptrsize - 4;	      /* a uintptr entry */
+	return gb->magic == PCLN_MAGIC_118 ? 40 : 44; /* 1.20+: startLine */
+}
+
+/* Bytes of the pcln table from f on (f is inside it: ftab_func checked). */
+static size_t func_avail(const struct bw_gobin *gb, const uint8_t *f)
+{
+	return (size_t)(gb->pcln + gb->pcln_size - f);
+}
+
+/* pctab offset of pcdata table t of f, 0 if none. */
+static uint32_t func_pcdata(const struct bw_gobin *gb, const uint8_t *f, uint32_t t)
+{
+	size_t hdr = func_hdr_size(gb);
+
+	if (t >= func_u32(gb, f, FUNC_NPCDATA) || hdr + 4 * (t + 1) > func_avail(gb, f))
+		return 0;
+	return rd32(f + hdr + 4 * t);
+}
+
+/*
+ * Link-time address of f's inline tree, 0 if none. Go 1.18+: uint32 offsets
+ * from moduledata.gofunc (^0: none); 1.16-1.17: pointers, 8-aligned in memory.
+ */
+static uint64_t func_inltree(const struct bw_gobin *gb, const uint8_t *f)
+{
+	size_t hdr = func_hdr_size(gb), avail = func_avail(gb, f);
+	uint64_t at, vaddr, ptr;
+	uint32_t off;
+
+	if (hdr > avail || f[hdr - 1] <= FUNCDATA_INLTREE)
+		return 0;
+	at = hdr + 4 * (uint64_t)func_u32(gb, f, FUNC_NPCDATA);
+	if (gb->magic != PCLN_MAGIC_116) {
+		at += 4 * FUNCDATA_INLTREE;
+		if (!gb->gofunc || at + 4 > avail || (off = rd32(f + at)) == UINT32_MAX)
+			return 0;
+		return gb->gofunc + off;
+	}
+	vaddr = gb->pcln_vaddr + (uint64_t)(f - gb->pcln) + at;
+	if (gb->ptrsize == 8 && (vaddr & 4))
+		at += 4;
+	at += FUNCDATA_INLTREE * (uint64_t)gb->ptrsize;
+	if (at + gb->ptrsize > avail)
+		return 0;
+	ptr = rdptr(f + at, gb->ptrsize);
+	if (!ptr) /* PIE linked by lld: the pointer is in a relocation */
+		reloc_lookup(gb, gb->pcln_vaddr + (uint64_t)(f - gb->pcln) + at, &ptr);
+	return ptr;
+}
+
+/* Index of the inlined call pc belongs to, -1 for the function's own code. */
+static int32_t inl_index(const struct bw_gobin *gb, const uint8_t *f, uint64_t entry, uint64_t pc)
+{
+	uint32_t off = func_pcdata(gb, f, PCDATA_INLTREEINDEX);
+	int32_t ix;
+
+	if (!off || pcvalue(gb, off, entry, pc, &ix))
+		return -1;
+	return ix;
+}
+
+/*
+ * Entry ix of the tree. inlinedCall, Go 1.16-1.19: parent int16, funcID, pad,
+ * file int32, line int32, func_ int32 (name), parentPc int32; Go 1.20+:
+ * funcID, pad[3], nameOff int32, parentPc int32, startLine int32.
+ */
+static bool inl_call_at(const struct bw_gobin *gb, uint64_t tree, int32_t ix, struct inl_call *out)
+{
+	bool v120 = gb->magic == PCLN_MAGIC_120;
+	uint64_t size = v120 ? 16 : 20;
+	const uint8_t *p;
+	int32_t nameoff;
+
+	if (ix < 0 || ix >= MAX_INLTREE_INDEX || tree > UINT64_MAX - MAX_INLTREE_INDEX * size)
+		return false;
+	p = vaddr_ptr(gb, tree + (uint64_t)ix * size, size);
+	if (!p)
+		return false;
+	nameoff = (int32_t)rd32(p + (v120 ? 4 : 12));
+	out->parent_pc = rd32(p + (v120 ? 8 : 16));
+	out->name = nameoff >= 0 ? funcname_at(gb, (uint32_t)nameoff) : NULL;
+	return out->name;
+}
+
+/* moduledata.gofunc, checked against moduledata.rodata, which precedes it. */
+static void find_gofunc(struct bw_gobin *gb)
+{
+	unsigned int ps = gb->ptrsize;
+	uint64_t md = gb->moduledata ? gb->moduledata : find_moduledata(gb), gofunc, rodata;
+	uint64_t idx = gb->magic == PCLN_MAGIC_118 ? MD_GOFUNC_118 : MD_GOFUNC_120;
+
+	if (!md || !read_addr(gb, md + idx * ps, &gofunc) ||
+	    !read_addr(gb, md + (idx - 1) * ps, &rodata) || !gofunc || gofunc < rodata ||
+	    !vaddr_ptr(gb, gofunc, 1)) {
+		bw_dbg("failed to find moduledata.gofunc: inlined calls stay unexpanded");
+		return;
+	}
+	gb->gofunc = gofunc;
+}
+
+static void inline_setup(const struct bw_gobin *cgb)
+{
+	/* a cache, as the name index: setting it up does not change the answers */
+	struct bw_gobin *gb = (struct bw_gobin *)cgb;
+
+	pthread_mutex_lock(&gb->lock);
+	if (!gb->inl_ready) {
+		gb->inl_ready = true;
+		if (!gb->relocs_loaded)
+			load_relocs(gb);
+		if (gb->magic != PCLN_MAGIC_116)
+			find_gofunc(gb);
+	}
+	pthread_mutex_unlock(&gb->lock);
+}
+
+static void set_frame(const struct bw_gobin *gb, const uint8_t *f, uint64_t entry, uint64_t pc,
+		      const char *name, bool inlined, struct bw_go_frame *out)
+{
+	*out = (struct bw_go_frame){ .function = name, .entry = entry, .inlined = inlined };
+	if (func_line(gb, f, entry, pc, &out->file, &out->line)) {
+		out->file = NULL;
+		out->line = 0;
+	}
+}
+
+int bw_gobin__frames_at(const struct bw_gobin *gb, uint64_t pc, struct bw_go_frame *out, int max)
+{
+	int64_t i = gb && max > 0 ? func_index(gb, pc) : -1;
+	const uint8_t *f = i >= 0 ? ftab_func(gb, i) : NULL;
+	const char *name = f ? func_name(gb, f) : NULL;
+	uint64_t entry, size, tree;
+	int n = 0;
+
+	if (!name)
+		return -ENOENT;
+	entry = ftab_entry(gb, i);
+	size = ftab_entry(gb, i + 1) > entry ? ftab_entry(gb, i + 1) - entry : 0;
+	inline_setup(gb);
+	tree = func_inltree(gb, f);
+	/* as the runtime's traceback: each call's line is at its caller's parentPc */
+	for (int depth = 0; tree && depth < MAX_INLINE_DEPTH; depth++) {
+		struct inl_call c;
+
+		if (!inl_call_at(gb, tree, inl_index(gb, f, entry, pc), &c) || c.parent_pc >= size)
+			break;
+		if (n < max - 1)
+			set_frame(gb, f, entry, pc, c.name, true, &out[n++]);
+		pc = entry + c.parent_pc;
+	}
+	set_frame(gb, f, entry, pc, name, false, &out[n++]);
+	return n;
 }
 
 /* ---- by name: a sorted index, built once ---- */

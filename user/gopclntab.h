@@ -16,6 +16,7 @@
 #ifndef BW_GOPCLNTAB_H
 #define BW_GOPCLNTAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,8 +54,26 @@ struct bw_go_func {
 
 /* Function holding pc. Returns 0 or -ENOENT. */
 int bw_gobin__func_at(const struct bw_gobin *gb, uint64_t pc, struct bw_go_func *out);
-/* File and line of pc (file owned by gb). Returns 0 or -ENOENT. */
+/* File and line of pc (file owned by gb), inlined code's own. Returns 0 or -ENOENT. */
 int bw_gobin__line_at(const struct bw_gobin *gb, uint64_t pc, const char **file, int *line);
+/* One frame of the calls at a pc: see bw_gobin__frames_at. */
+struct bw_go_frame {
+	const char *function; /* owned by gb */
+	const char *file;     /* owned by gb; NULL when unknown */
+	int line;	      /* 0 when unknown */
+	uint64_t entry;	      /* entry of the function the code was compiled into */
+	bool inlined;	      /* function is a callee the compiler inlined there */
+};
+
+/*
+ * The calls at pc, innermost first, as Go's tracebacks expand them: each
+ * inlined callee with its own name and the file:line of its code at pc, then
+ * each caller with the line of the call, ending with the function pc is in
+ * (inlined = false). A chain longer than max keeps its innermost max - 1
+ * frames and that function. Returns the number of frames (>= 1) or -ENOENT.
+ * The first call finds the inline trees' base (moduledata); thread-safe.
+ */
+int bw_gobin__frames_at(const struct bw_gobin *gb, uint64_t pc, struct bw_go_frame *out, int max);
 /*
  * Function by exact name ("runtime.gopark"). Returns 0 or -ENOENT. Names can
  * repeat (ABI wrappers, "[...]"-shortened generic instances): the lowest address
