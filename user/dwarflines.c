@@ -205,6 +205,115 @@ int bw_dwarflines__lookup_line(struct bw_dwarflines *dl, uint64_t vaddr, struct 
 	return lookup(dl, vaddr, false, out);
 }
 
+/* a longer chain of inlined instances is a damaged tree */
+#define MAX_INLINE_DEPTH 64
+
+/* The innermost inlined instance or subprogram among scopes, or -1. */
+static int first_function_scope(Dwarf_Die *scopes, int n, int from)
+{
+	for (int i = from; i < n; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+
+		if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram)
+			return i;
+	}
+	return -1;
+}
+
+/* Where an inlined instance was called from: its caller's file and line. */
+static void call_site(Dwarf_Die *cudie, Dwarf_Die *inl, const char **file, int *line)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Files *files;
+	Dwarf_Word v;
+	size_t nfiles;
+
+	*file = NULL;
+	*line = 0;
+	if (dwarf_attr(inl, DW_AT_call_line, &attr) && !dwarf_formudata(&attr, &v) &&
+	    v <= INT32_MAX)
+		*line = (int)v;
+	if (dwarf_attr(inl, DW_AT_call_file, &attr) && !dwarf_formudata(&attr, &v) &&
+	    !dwarf_getsrcfiles(cudie, &files, &nfiles) && v < nfiles)
+		*file = dwarf_filesrc(files, v, NULL, NULL);
+}
+
+/* The function scope holding die in the concrete tree (the caller of an inlined instance). */
+static bool enclosing_function(Dwarf_Die *die, Dwarf_Die *out)
+{
+	Dwarf_Die *scopes = NULL;
+	int n = dwarf_getscopes_die(die, &scopes), i;
+
+	/* scopes[0] is die itself */
+	i = n > 1 ? first_function_scope(scopes, n, 1) : -1;
+	if (i >= 0)
+		*out = scopes[i];
+	free(scopes);
+	return i >= 0;
+}
+
+static void put_frame(Dwarf_Die *die, const char *file, int line, struct bw_srcframe *out)
+{
+	*out = (struct bw_srcframe){ .file = file, .line = line };
+	out->inlined = dwarf_tag(die) == DW_TAG_inlined_subroutine;
+	set_function(die, &out->function, &out->entry);
+}
+
+/*
+ * From the innermost function scope outwards. Past an inlined instance
+ * dwarf_getscopes follows the abstract definition, not the caller: each
+ * caller comes from the instance's own place in the tree.
+ */
+static int walk_inlined(Dwarf_Die *cudie, Dwarf_Die die, const char *file, int line,
+			struct bw_srcframe *out, int max)
+{
+	int n = 0;
+
+	for (int depth = 0; depth < MAX_INLINE_DEPTH; depth++) {
+		Dwarf_Die caller;
+
+		if (dwarf_tag(&die) != DW_TAG_inlined_subroutine)
+			break;
+		if (n < max - 1)
+			put_frame(&die, file, line, &out[n++]);
+		call_site(cudie, &die, &file, &line);
+		if (!enclosing_function(&die, &caller))
+			return n; /* no subprogram found: the chain ends with the last instance */
+		die = caller;
+	}
+	put_frame(&die, file, line, &out[n++]);
+	return n;
+}
+
+int bw_dwarflines__frames(struct bw_dwarflines *dl, uint64_t vaddr, struct bw_srcframe *out,
+			  int max)
+{
+	Dwarf_Die *cudie = find_unit(dl, vaddr), *scopes = NULL;
+	Dwarf_Line *dline;
+	const char *file = NULL;
+	int line = 0, n, i, count = 0;
+
+	if (!cudie || max < 1)
+		return -ENOENT;
+	dline = dwarf_getsrc_die(cudie, vaddr);
+	if (dline) {
+		file = dwarf_linesrc(dline, NULL, NULL);
+		if (dwarf_lineno(dline, &line))
+			line = 0;
+	}
+	n = dwarf_getscopes(cudie, vaddr, &scopes);
+	i = n > 0 ? first_function_scope(scopes, n, 0) : -1;
+	if (i >= 0)
+		count = walk_inlined(cudie, scopes[i], file, line, out, max);
+	free(scopes);
+	if (count > 0)
+		return count;
+	if (!file)
+		return -ENOENT;
+	out[0] = (struct bw_srcframe){ .file = file, .line = line };
+	return 1;
+}
+
 void bw_dwarflines__free(struct bw_dwarflines *dl)
 {
 	if (!dl)
