@@ -12,6 +12,9 @@ packages=(
 	libcmocka-dev clang-format golang-go tmux
 	memcached libmemcached-tools prometheus
 	procps iproute2 curl python3 valgrind
+	# install and packaging tests (test_install, test_deb, test_deploy)
+	debhelper dpkg-dev fakeroot zsh bash-completion man-db groff-base systemd strace
+	python3-yaml util-linux
 )
 
 missing=()
