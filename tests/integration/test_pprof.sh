@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# blockwatch --pprof (and --folded) on a Go leak target (timeout_send, 300 goroutines leaked at
-# main.handle.func1), plain and stripped: the real `go tool pprof -top` lists the leaking function
+# blockwatch --pprof (and --folded) on a Go leak target (timeout_send, about 300 goroutines leaked
+# at main.handle.func1), plain and stripped: the real `go tool pprof -top` lists the leaking function
 # with the target's own count, -traces shows its wait reason, the flame-graph file has its stack.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/golib.sh"
@@ -13,17 +13,19 @@ pprof_cum() {
 }
 
 for v in plain stripped; do
+	# 300 started; under load a few handlers may still get their reply: the count that
+	# settles is the truth, whatever it is
 	start_go_target timeout_send $v -rate 100 -max 300
-	wait_truth_leaked "$GT_OUT" 300 40
+	wait_truth_leaked "$GT_OUT" 250 60
 	prof=$BW_TMP/blocked.$v.pb.gz
 	folded=$BW_TMP/blocked.$v.folded
 	run_blockwatch "$BW_TMP/$v.json" -i 1 -d 3 --pprof "$prof" --folded "$folded"
 	want=$(truth_field "$(truth_last "$GT_OUT")" main.handle.func1)
 	[ -s "$prof" ] || fail "$v: no profile written"
 	[ "$(stat -c %a "$prof")" = 644 ] || fail "$v: profile mode $(stat -c %a "$prof")"
-	ls "$BW_TMP" | grep -q '\.tmp\.' && fail "$v: a temporary file was left behind"
+	! compgen -G "$BW_TMP/*.tmp.*" >/dev/null || fail "$v: a temporary file was left behind"
 	top=$(go tool pprof -top -nodecount=200 "$prof" 2>&1) || fail "$v: go tool pprof -top: $top"
-	echo "$top" | head -12
+	head -12 <<<"$top"
 	grep -q '^Type: blocked$' <<<"$top" || fail "$v: sample type is not 'blocked'"
 	got=$(pprof_cum "$prof" main.handle.func1)
 	[ -n "$got" ] || fail "$v: go tool pprof -top does not list main.handle.func1"
