@@ -111,36 +111,86 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+static void set_frame_name(const struct bw_frame_info *info, struct bw_frame_name *out)
+{
+	out->function = dup_or_null(info->function);
+	out->offset = info->offset;
+	out->file = dup_or_null(info->file);
+	out->line = info->line;
+	out->module = dup_or_null(info->module);
+	out->inlined = info->inlined;
+}
+
+/* The frames of one address into info[]: their count, 0 when unnamed. */
+static int resolve_addr(struct bw_agg *agg, pid_t pid, uint64_t addr, bool kernel, bool is_return,
+			struct bw_frame_info *info)
+{
+	int n;
+
+	if (!agg->opts.resolve)
+		return 0;
+	memset(info, 0, BW_SYM_MAX_FRAMES * sizeof(*info));
+	n = agg->opts.resolve(agg->opts.resolve_ctx, pid, addr, kernel, is_return, info,
+			      BW_SYM_MAX_FRAMES);
+	return n > 0 && n <= BW_SYM_MAX_FRAMES ? n : 0;
+}
+
+/* One frame for one address: the innermost, whose name and line belong together. */
 static void name_frame(struct bw_agg *agg, pid_t pid, uint64_t addr, bool kernel, bool is_return,
 		       struct bw_frame_name *out)
 {
-	struct bw_frame_info info = { .addr = addr };
+	struct bw_frame_info info[BW_SYM_MAX_FRAMES];
 
 	out->addr = addr;
-	if (!agg->opts.resolve ||
-	    agg->opts.resolve(agg->opts.resolve_ctx, pid, addr, kernel, is_return, &info))
-		return;
-	out->function = dup_or_null(info.function);
-	out->offset = info.offset;
-	out->file = dup_or_null(info.file);
-	out->line = info.line;
-	out->module = dup_or_null(info.module);
+	if (resolve_addr(agg, pid, addr, kernel, is_return, info))
+		set_frame_name(&info[0], out);
 }
 
-static struct bw_frame_name *name_frames(struct bw_agg *agg, pid_t pid, const uint64_t *addrs,
-					 int n, bool kernel)
+static void free_frame_names(struct bw_frame_name *names, int n)
 {
-	struct bw_frame_name *names;
-
-	if (n <= 0)
-		return NULL;
-	names = calloc(n, sizeof(*names));
-	if (!names)
-		return NULL;
-	/* every frame but the innermost is a return address */
 	for (int i = 0; i < n; i++)
-		name_frame(agg, pid, addrs[i], kernel, i > 0, &names[i]);
-	return names;
+		free_frame_name(&names[i]);
+	free(names);
+}
+
+/*
+ * Name addrs[0..n) into *out: an address gives one frame, or several where
+ * calls were inlined (see struct bw_frame_name). Returns the number of
+ * frames, 0 with *out NULL when out of memory.
+ */
+static int name_frames(struct bw_agg *agg, pid_t pid, const uint64_t *addrs, int n, bool kernel,
+		       struct bw_frame_name **out)
+{
+	struct bw_frame_info info[BW_SYM_MAX_FRAMES];
+	struct bw_frame_name *names = NULL;
+	int count = 0, cap = 0;
+
+	*out = NULL;
+	for (int i = 0; i < n; i++) {
+		/* every frame but the innermost is a return address */
+		int k = resolve_addr(agg, pid, addrs[i], kernel, i > 0, info);
+
+		if (count + (k ? k : 1) > cap) {
+			int ncap = 2 * cap + n + BW_SYM_MAX_FRAMES;
+			struct bw_frame_name *v = realloc(names, ncap * sizeof(*v));
+
+			if (!v) {
+				free_frame_names(names, count);
+				return 0;
+			}
+			memset(v + cap, 0, (ncap - cap) * sizeof(*v));
+			names = v;
+			cap = ncap;
+		}
+		for (int j = 0; j < (k ? k : 1); j++) {
+			names[count].addr = addrs[i];
+			if (k)
+				set_frame_name(&info[j], &names[count]);
+			count++;
+		}
+	}
+	*out = names;
+	return count;
 }
 
 static bool is_runtime_function(const char *f)
@@ -207,10 +257,8 @@ static struct bw_site *new_site(struct bw_agg *agg, uint64_t id, pid_t pid, enum
 		nframes = BW_MAX_STACK_DEPTH;
 	if (nkframes > BW_MAX_STACK_DEPTH)
 		nkframes = BW_MAX_STACK_DEPTH;
-	s->frames = name_frames(agg, pid, frames, nframes, false);
-	s->nframes = s->frames ? nframes : 0;
-	s->kframes = name_frames(agg, pid, kframes, nkframes, true);
-	s->nkframes = s->kframes ? nkframes : 0;
+	s->nframes = name_frames(agg, pid, frames, nframes, false, &s->frames);
+	s->nkframes = name_frames(agg, pid, kframes, nkframes, true, &s->kframes);
 	s->focus = focus_frame(s);
 	s->first_seen_ns = agg->now_ns;
 	if (bw_u64map__put(&agg->sites, id, s)) {
@@ -232,8 +280,7 @@ static struct bw_site *get_site(struct bw_agg *agg, pid_t pid, enum bw_site_kind
 		if (!s->nkframes && nkframes > 0) {
 			if (nkframes > BW_MAX_STACK_DEPTH)
 				nkframes = BW_MAX_STACK_DEPTH;
-			s->kframes = name_frames(agg, pid, kframes, nkframes, true);
-			s->nkframes = s->kframes ? nkframes : 0;
+			s->nkframes = name_frames(agg, pid, kframes, nkframes, true, &s->kframes);
 		}
 		return s;
 	}

@@ -39,7 +39,12 @@ const char *bw_site_kind_name(enum bw_site_kind kind);
 
 #define BW_REASON_LEN 48
 
-/* A frame with its names, owned by its site. */
+/*
+ * A frame with its names, owned by its site. Where the compiler inlined
+ * calls, one address stands for several frames, consecutive and with the
+ * same addr: the inlined callees (inlined = true), innermost first, then the
+ * function they were inlined into.
+ */
 struct bw_frame_name {
 	uint64_t addr;
 	char *function; /* NULL when unknown */
@@ -47,6 +52,7 @@ struct bw_frame_name {
 	char *file;
 	int line;
 	char *module;
+	bool inlined;
 };
 
 /* One waiter blocked right now, as a producer saw it. */
@@ -87,7 +93,7 @@ struct bw_site {
 	pid_t pid;
 	enum bw_site_kind kind;
 	char reason[BW_REASON_LEN];
-	int nframes;
+	int nframes; /* named frames: inlined calls make them more than the addresses */
 	struct bw_frame_name *frames;
 	int nkframes;
 	struct bw_frame_name *kframes;
@@ -166,8 +172,13 @@ struct bw_proc_summary {
 	uint64_t goroutines_syscall;
 };
 
+/*
+ * Name the code at addr: fill out[0..n) innermost first, n in 1..max (see
+ * bw_symbolizer__resolve_frames: calls inlined at addr, then the function
+ * they are in) and return n, or a negative errno: the frame stays unnamed.
+ */
 typedef int (*bw_resolve_fn)(void *ctx, pid_t pid, uint64_t addr, bool kernel, bool is_return,
-			     struct bw_frame_info *out);
+			     struct bw_frame_info *out, int max);
 
 struct bw_agg_opts {
 	bw_resolve_fn resolve; /* may be NULL: frames stay unnamed */

@@ -38,17 +38,20 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* The aggregator's bw_resolve_fn: user frames with their inlined calls expanded. */
 static int resolve_frame(void *ctx, pid_t pid, uint64_t addr, bool kernel, bool is_return,
-			 struct bw_frame_info *out)
+			 struct bw_frame_info *out, int max)
 {
 	struct bw_session *s = ctx;
 	struct bw_target *t = bw_targets__find(s->targets, pid);
+	int err;
 
 	if (!t || !t->sym)
 		return -ENOENT;
-	if (kernel)
-		return bw_symbolizer__resolve_kernel(t->sym, addr, out);
-	return bw_symbolizer__resolve(t->sym, addr, is_return, out);
+	if (!kernel)
+		return bw_symbolizer__resolve_frames(t->sym, addr, is_return, out, max);
+	err = bw_symbolizer__resolve_kernel(t->sym, addr, out);
+	return err ? err : 1;
 }
 
 static int add_named_targets(struct bw_session *s)

@@ -31,8 +31,13 @@ struct bw_frame_info {
 	const char *file;     /* NULL when unknown */
 	int line;	      /* 0 when unknown */
 	const char *module;   /* mapped file path, "[kernel]", or NULL */
-	bool inlined;	      /* function is an inlined callee at addr (DWARF, not Go) */
+	bool inlined;	      /* function is a callee inlined at addr; its offset is from
+			       * the inlined code's start (DWARF) or from the entry of the
+			       * function it is in (Go) */
 };
+
+/* The most frames one address resolves to (inlined calls and the function they are in). */
+#define BW_SYM_MAX_FRAMES 16
 
 struct bw_symbolizer;
 
@@ -50,6 +55,18 @@ int bw_symbolizer__refresh(struct bw_symbolizer *sym);
  */
 int bw_symbolizer__resolve(struct bw_symbolizer *sym, uint64_t addr, bool is_return,
 			   struct bw_frame_info *out);
+/*
+ * The same, with inlined calls expanded: out[0..n) innermost first, each
+ * inlined callee with the file:line of its code at addr, then its caller
+ * with the line of the call, ending with the function the code is in
+ * (inlined = false). Go code through the pcln table's inline trees, other
+ * code through DWARF (one frame without it). A chain longer than max keeps its
+ * innermost max - 1 frames and that function. Returns n >= 1, or -ENOENT.
+ * bw_symbolizer__resolve answers out[0]: the innermost (as Go's FuncForPC and
+ * addr2line -f do), its name and line belonging together.
+ */
+int bw_symbolizer__resolve_frames(struct bw_symbolizer *sym, uint64_t addr, bool is_return,
+				  struct bw_frame_info *out, int max);
 /* Resolve a kernel address through kallsyms; module is "[kernel]" or the module's name. */
 int bw_symbolizer__resolve_kernel(struct bw_symbolizer *sym, uint64_t addr,
 				  struct bw_frame_info *out);

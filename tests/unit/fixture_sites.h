@@ -20,18 +20,19 @@
 static const char fx_evil_name[] = "main.evil\x1b[2J\n\"x\\;y z\xff\xc2\x9b";
 
 static int fx_resolve(void *ctx, pid_t pid, uint64_t addr, bool kernel, bool is_return,
-		      struct bw_frame_info *out)
+		      struct bw_frame_info *out, int max)
 {
 	static char gen[32]; /* the aggregator copies names at once */
 
 	(void)ctx;
 	(void)pid;
 	(void)is_return;
+	(void)max;
 	out->addr = addr;
 	if (kernel) {
 		out->function = "futex_wait_queue";
 		out->module = "[kernel]";
-		return 0;
+		return 1;
 	}
 	if (addr >= FX_GEN_BASE && addr < FX_GEN_BASE + 100000) {
 		snprintf(gen, sizeof(gen), "main.gen%u", (unsigned int)(addr - FX_GEN_BASE));
@@ -39,7 +40,7 @@ static int fx_resolve(void *ctx, pid_t pid, uint64_t addr, bool kernel, bool is_
 		out->file = "/src/app/gen.go";
 		out->line = (int)(addr - FX_GEN_BASE) + 1;
 		out->module = "/usr/bin/app";
-		return 0;
+		return 1;
 	}
 	switch (addr) {
 	case 0x1000:
@@ -66,7 +67,7 @@ static int fx_resolve(void *ctx, pid_t pid, uint64_t addr, bool kernel, bool is_
 		return -2; /* unknown: the frame stays unnamed */
 	}
 	out->module = "/usr/bin/app";
-	return 0;
+	return 1;
 }
 
 static inline uint64_t fx_gen_frame(unsigned int i)

@@ -60,12 +60,56 @@ struct resolver {
 	size_t ncalls;
 };
 
+/*
+ * Addresses where the compiler inlined calls: several frames each, innermost
+ * first, as bw_symbolizer__resolve_frames gives them.
+ */
+static const struct {
+	uint64_t addr;
+	int n;
+	struct {
+		const char *function, *file;
+		int line;
+	} f[3];
+} inlined[] = {
+	/* sync.(*Mutex).Lock inlined into main.bump (test_go_forgotten_unlock) */
+	{ 0x2000,
+	  2,
+	  { { "sync.(*Mutex).Lock", "sync/mutex.go", 90 }, { "main.bump", "main.go", 23 } } },
+	/* http.Get and (*Client).Get inlined into main.fetch */
+	{ 0x2100,
+	  3,
+	  { { "net/http.(*Client).Get", "net/http/client.go", 479 },
+	    { "net/http.Get", "net/http/client.go", 448 },
+	    { "main.fetch", "main.go", 42 } } },
+};
+
+static int resolve_inlined(uint64_t addr, struct bw_frame_info *out, int max)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(inlined); i++) {
+		if (inlined[i].addr != addr)
+			continue;
+		assert_true(inlined[i].n <= max);
+		for (int j = 0; j < inlined[i].n; j++)
+			out[j] = (struct bw_frame_info){ .addr = addr,
+							 .function = inlined[i].f[j].function,
+							 .file = inlined[i].f[j].file,
+							 .line = inlined[i].f[j].line,
+							 .offset = 8,
+							 .module = "/srv/goapp",
+							 .inlined = j < inlined[i].n - 1 };
+		return inlined[i].n;
+	}
+	return -ENOENT;
+}
+
 static int resolve(void *ctx, pid_t pid, uint64_t addr, bool kernel, bool is_return,
-		   struct bw_frame_info *out)
+		   struct bw_frame_info *out, int max)
 {
 	struct resolver *r = ctx;
 
 	(void)pid;
+	assert_true(max >= 1);
 	if (r->ncalls < ARRAY_SIZE(r->calls))
 		r->calls[r->ncalls++] = (struct resolve_call){ addr, kernel, is_return };
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
@@ -75,10 +119,10 @@ static int resolve(void *ctx, pid_t pid, uint64_t addr, bool kernel, bool is_ret
 			out->file = "x.go";
 			out->line = 42;
 			out->offset = 4;
-			return 0;
+			return 1;
 		}
 	}
-	return -ENOENT;
+	return resolve_inlined(addr, out, max);
 }
 
 static size_t calls_for(const struct resolver *r, uint64_t addr)
@@ -979,6 +1023,70 @@ static void test_aggregate__created_by(void **state)
 	assert_null(s->created_by_name.function);
 }
 
+/*
+ * Inlined calls expanded: an address gives its callees and then the
+ * function they are in, all with the same address; the focus passes over
+ * the inlined sync.(*Mutex).Lock to main.bump; every address is resolved once.
+ */
+static void test_aggregate__inlined(void **state)
+{
+	static const uint64_t mutex[] = { 0x1000, 0x1500, 0x1600, 0x2000, 0x1400 };
+	static const uint64_t http[] = { 0x1000, 0x1e00, 0x2100, 0x1400 };
+	static const struct {
+		const char *function;
+		uint64_t addr;
+		bool inlined;
+	} want_mutex[] = {
+		{ "runtime.gopark", 0x1000, false },
+		{ "sync.runtime_SemacquireMutex", 0x1500, false },
+		{ "sync.(*Mutex).lockSlow", 0x1600, false },
+		{ "sync.(*Mutex).Lock", 0x2000, true },
+		{ "main.bump", 0x2000, false },
+		{ "runtime.goexit", 0x1400, false },
+	};
+	struct fix *f = *state;
+	struct bw_waiter_in wm = WAITER(100, 1, mutex, .created_by = 0x2000),
+			    wh = WAITER(100, 2, http, .reason = "select");
+	struct bw_site *s;
+
+	bw_agg__begin(f->agg, 1 * SEC);
+	add(f->agg, wm);
+	add(f->agg, wh);
+	bw_agg__end(f->agg);
+	s = active(f->agg, id_of(&wm));
+	assert_non_null(s);
+	assert_int_equal(s->nframes, ARRAY_SIZE(want_mutex));
+	for (size_t i = 0; i < ARRAY_SIZE(want_mutex); i++) {
+		assert_string_equal(s->frames[i].function, want_mutex[i].function);
+		assert_int_equal(s->frames[i].addr, want_mutex[i].addr);
+		assert_int_equal(s->frames[i].inlined, want_mutex[i].inlined);
+	}
+	assert_string_equal(s->frames[3].file, "sync/mutex.go");
+	assert_int_equal(s->frames[3].line, 90);
+	assert_string_equal(s->frames[4].file, "main.go");
+	assert_int_equal(s->frames[4].line, 23);
+	assert_int_equal(s->focus, 4);
+	/* the go statement's frame: the innermost, whose name and line belong together */
+	assert_string_equal(s->created_by_name.function, "sync.(*Mutex).Lock");
+	assert_int_equal(s->created_by_name.line, 90);
+	/* 0x2000 for the stack and once more for created_by; the return-address flag kept */
+	assert_int_equal(calls_for(&f->r, 0x2000), 2);
+	for (size_t i = 0; i < f->r.ncalls && i < ARRAY_SIZE(mutex); i++)
+		assert_int_equal(f->r.calls[i].is_return, i > 0);
+
+	s = active(f->agg, id_of(&wh));
+	assert_non_null(s);
+	assert_int_equal(s->nframes, 6);
+	assert_string_equal(s->frames[2].function, "net/http.(*Client).Get");
+	assert_string_equal(s->frames[3].function, "net/http.Get");
+	assert_string_equal(s->frames[4].function, "main.fetch");
+	assert_int_equal(s->frames[4].line, 42);
+	assert_int_equal(s->frames[2].addr, 0x2100);
+	assert_int_equal(s->frames[4].addr, 0x2100);
+	assert_int_equal(s->focus, 2); /* net/http is the program's code as far as focus goes */
+	assert_int_equal(calls_for(&f->r, 0x2100), 1);
+}
+
 /* Stacks deeper than BW_MAX_STACK_DEPTH are cut; without a resolver frames stay unnamed. */
 static void test_aggregate__deep_stack_no_resolver(void **state)
 {
@@ -1033,6 +1141,7 @@ int main(void)
 		T(test_aggregate__focus),
 		T(test_aggregate__naming),
 		T(test_aggregate__created_by),
+		T(test_aggregate__inlined),
 		cmocka_unit_test(test_aggregate__deep_stack_no_resolver),
 	};
 

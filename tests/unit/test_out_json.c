@@ -27,13 +27,13 @@ static const char evil_name[] = "main.evil\x1b[2J\n\"x\\\xff\xc2\x9b";
 
 /* The names the fake symbolizer gives each address. */
 static int resolve(void *ctx UNUSED, pid_t pid UNUSED, uint64_t addr, bool kernel,
-		   bool is_return UNUSED, struct bw_frame_info *out)
+		   bool is_return UNUSED, struct bw_frame_info *out, int max UNUSED)
 {
 	out->addr = addr;
 	if (kernel) {
 		out->function = "futex_wait_queue";
 		out->module = "[kernel]";
-		return 0;
+		return 1;
 	}
 	switch (addr) {
 	case 0x1000:
@@ -61,7 +61,7 @@ static int resolve(void *ctx UNUSED, pid_t pid UNUSED, uint64_t addr, bool kerne
 		return -2; /* unknown: the frame stays unnamed */
 	}
 	out->module = "/usr/bin/app";
-	return 0;
+	return 1;
 }
 
 struct fixture {

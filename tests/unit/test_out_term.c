@@ -29,7 +29,7 @@ static const char long_name[] =
 
 /* The fake symbolizer: a name per address. */
 static int resolve(void *ctx UNUSED, pid_t pid UNUSED, uint64_t addr, bool kernel,
-		   bool is_return UNUSED, struct bw_frame_info *out)
+		   bool is_return UNUSED, struct bw_frame_info *out, int max UNUSED)
 {
 	static const struct {
 		uint64_t addr;
@@ -48,7 +48,7 @@ static int resolve(void *ctx UNUSED, pid_t pid UNUSED, uint64_t addr, bool kerne
 	if (kernel) {
 		out->function = "futex_wait_queue";
 		out->module = "[kernel]";
-		return 0;
+		return 1;
 	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (names[i].addr != addr)
@@ -57,7 +57,7 @@ static int resolve(void *ctx UNUSED, pid_t pid UNUSED, uint64_t addr, bool kerne
 		out->file = names[i].file;
 		out->line = names[i].line;
 		out->module = "/usr/bin/app";
-		return 0;
+		return 1;
 	}
 	return -2;
 }
