@@ -1,0 +1,3 @@
+module bwtarget/safety_load
+
+go 1.19
