@@ -296,12 +296,16 @@ static uint64_t loc_hash(const struct loc_key *k)
 	return fnv1a(&k->kernel, sizeof(k->kernel), h);
 }
 
-/* The location of a frame, one per (pid, address), with its function and line. */
-static uint64_t location_id(struct builder *b, pid_t pid, const struct bw_frame_name *f,
+/*
+ * The location of a frame, one per (pid, address), with its function and
+ * line: one line per frame f[0..n), the calls inlined there first, the
+ * function they are in last (as profile.proto orders them).
+ */
+static uint64_t location_id(struct builder *b, pid_t pid, const struct bw_frame_name *f, int n,
 			    bool kernel)
 {
 	struct loc_key key = { .pid = pid, .addr = f->addr, .kernel = kernel }, *v;
-	uint64_t h = loc_hash(&key), id, fid, mid;
+	uint64_t h = loc_hash(&key), id, fid[BW_SYM_MAX_FRAMES], mid;
 	void *found;
 
 	while ((found = bw_u64map__get(&b->loc_ids, h))) {
@@ -321,14 +325,18 @@ static uint64_t location_id(struct builder *b, pid_t pid, const struct bw_frame_
 	b->locs = v;
 	b->locs[b->nlocs++] = key;
 	id = b->nlocs;
-	fid = function_id(b, f);
-	mid = mapping_id(b, pid, f->module);
+	/* functions first: function_id writes its own messages through sub2 */
+	for (int i = 0; i < n; i++)
+		fid[i] = function_id(b, &f[i]);
+	mid = mapping_id(b, pid, f[n - 1].module);
 	pb_uint(&b->sub, LOCATION_ID, id);
 	pb_uint(&b->sub, LOCATION_MAPPING_ID, mid);
 	pb_uint(&b->sub, LOCATION_ADDRESS, f->addr);
-	pb_uint(&b->sub2, LINE_FUNCTION_ID, fid);
-	pb_uint(&b->sub2, LINE_LINE, f->line > 0 ? (uint64_t)f->line : 0);
-	pb_msg(&b->sub, LOCATION_LINE, &b->sub2);
+	for (int i = 0; i < n; i++) {
+		pb_uint(&b->sub2, LINE_FUNCTION_ID, fid[i]);
+		pb_uint(&b->sub2, LINE_LINE, f[i].line > 0 ? (uint64_t)f[i].line : 0);
+		pb_msg(&b->sub, LOCATION_LINE, &b->sub2);
+	}
 	pb_msg(&b->locations, PROFILE_LOCATION, &b->sub);
 	return id;
 }
@@ -374,6 +382,16 @@ static void add_labels(struct builder *b, const struct bw_report *rep, const str
 		label_str(b, &b->sub, "age_lower_bound", intern(b, "true"));
 }
 
+/* Frames of one address: its inlined calls and the function they are in (aggregate.h). */
+static int inline_group(const struct bw_frame_name *f, int n)
+{
+	int k = 1;
+
+	while (k < n && k < BW_SYM_MAX_FRAMES && f[k - 1].inlined && f[k].addr == f[0].addr)
+		k++;
+	return k;
+}
+
 /* One sample: the site's stack, leaf first, kernel frames before user frames. */
 static void add_sample(struct builder *b, const struct bw_report *rep, const struct bw_site *s)
 {
@@ -381,9 +399,11 @@ static void add_sample(struct builder *b, const struct bw_report *rep, const str
 	size_t n = 0;
 
 	for (int i = 0; i < s->nkframes && n < BW_MAX_STACK_DEPTH; i++)
-		locs[n++] = location_id(b, s->pid, &s->kframes[i], true);
-	for (int i = 0; i < s->nframes && n < 2 * BW_MAX_STACK_DEPTH; i++)
-		locs[n++] = location_id(b, s->pid, &s->frames[i], false);
+		locs[n++] = location_id(b, s->pid, &s->kframes[i], 1, true);
+	for (int i = 0, k; i < s->nframes && n < 2 * BW_MAX_STACK_DEPTH; i += k) {
+		k = inline_group(&s->frames[i], s->nframes - i);
+		locs[n++] = location_id(b, s->pid, &s->frames[i], k, false);
+	}
 	pb_packed(&b->sub, SAMPLE_LOCATION_ID, locs, n, &b->sub2);
 	pb_packed(&b->sub, SAMPLE_VALUE, values, 2, &b->sub2);
 	add_labels(b, rep, s);
