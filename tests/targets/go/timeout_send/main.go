@@ -30,11 +30,14 @@ func handle(ctx context.Context) {
 	defer cancel()
 
 	ch := make(chan struct{}) // the bug: unbuffered (the fix is a buffer of 1)
+	returned := make(chan struct{})
+	defer close(returned)
 	go func() {
 		run(ctx)
-		if ctx.Err() != nil {
-			sendSite.add(1) // the handler has returned: this send can never complete
-		}
+		// the handler gave up on its timeout; waiting for it to be gone keeps the
+		// ground truth exact even when a loaded machine delays the timer
+		<-returned
+		sendSite.add(1) // the handler has returned: this send can never complete
 		ch <- struct{}{} // LEAK-SITE main.handle.func1
 	}()
 
