@@ -37,7 +37,7 @@ func handle(ctx context.Context) {
 		// the handler gave up on its timeout; waiting for it to be gone keeps the
 		// ground truth exact even when a loaded machine delays the timer
 		<-returned
-		sendSite.add(1) // the handler has returned: this send can never complete
+		sendSite.add(1)  // the handler has returned: this send can never complete
 		ch <- struct{}{} // LEAK-SITE main.handle.func1
 	}()
 
