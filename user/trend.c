@@ -62,7 +62,7 @@ void bw_trend__default_opts(struct bw_trend_opts *opts, double interval_s)
 	opts->min_rise = 3;
 	opts->blocks = 30;
 	opts->served_ratio = 0.5;
-	opts->noise_sigmas = 4;
+	opts->noise_sigmas = 5;
 	opts->aged_s = 60;
 }
 

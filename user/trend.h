@@ -75,7 +75,7 @@ struct bw_trend_opts {
 	double min_rise;	   /* waiters the floor must have gained; default 3 */
 	size_t blocks;		   /* blocks per scale, 8..BW_TREND_MAX_BLOCKS; default 30 */
 	double served_ratio;	   /* oldest age / growth below this: served; default 0.5 */
-	double noise_sigmas;	   /* the rise must exceed this many noise sigmas; default 4 */
+	double noise_sigmas;	   /* the rise must exceed this many noise sigmas; default 5 */
 	double aged_s;		   /* the aggregator's aged_ns, in seconds; default 60 */
 };
 
