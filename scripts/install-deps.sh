@@ -10,7 +10,7 @@ packages=(
 	libmicrohttpd-dev libjson-c-dev libncurses-dev
 	# tests
 	libcmocka-dev clang-format golang-go tmux
-	memcached libmemcached-tools prometheus
+	memcached libmemcached-tools prometheus prometheus-node-exporter
 	procps iproute2 curl python3 valgrind
 	# install and packaging tests (test_install, test_deb, test_deploy)
 	debhelper dpkg-dev fakeroot zsh bash-completion man-db groff-base systemd strace

@@ -4,12 +4,14 @@
 # at its LEAK-SITE line, "chan send", the target's pid and comm) and a leak verdict. Then the
 # endpoint is attacked (garbage, a 1 MB header, a 100 MB body, 300 idle half-requests) and must
 # still serve /metrics, and Prometheus must still scrape it. The textfile written alongside must
-# pass promtool.
+# pass promtool, and the real node_exporter must export its series.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/golib.sh"
 go_prereqs
 command -v prometheus >/dev/null || skip "needs Prometheus (Debian package prometheus)"
 command -v curl >/dev/null || skip "needs curl"
+command -v prometheus-node-exporter >/dev/null ||
+	skip "needs node_exporter (Debian package prometheus-node-exporter)"
 go_build_targets timeout_send
 line=$(leak_site_line timeout_send main.handle.func1)
 
@@ -18,11 +20,14 @@ free_port() {
 }
 BW_PORT=$(free_port)
 PROM_PORT=$(free_port)
-[ "$BW_PORT" != "$PROM_PORT" ] || PROM_PORT=$((BW_PORT + 1))
+NODE_PORT=$(free_port)
+[ "$(printf '%s\n' "$BW_PORT" "$PROM_PORT" "$NODE_PORT" | sort -u | wc -l)" = 3 ] ||
+	fail "free_port gave the same port twice: $BW_PORT $PROM_PORT $NODE_PORT"
+mkdir "$BW_TMP/textfile"
 
 start_go_target timeout_send plain -rate 5
 spawn timeout --kill-after=5 300 "$BLOCKWATCH" -p "$GT_PID" -i 1 --no-tui \
-	--prom "127.0.0.1:$BW_PORT" --textfile "$BW_TMP/blockwatch.prom" >"$BW_TMP/bw.out" 2>"$BW_TMP/bw.err"
+	--prom "127.0.0.1:$BW_PORT" --textfile "$BW_TMP/textfile/blockwatch.prom" >"$BW_TMP/bw.out" 2>"$BW_TMP/bw.err"
 BW_PID=$!
 
 # the metrics endpoint is up, and only on the loopback address
@@ -107,13 +112,27 @@ wait_query 'blockwatch_build_info{version!=""}' 5
 wait_query 'blockwatch_dropped_events_total{kind="ringbuf"}' 5
 
 # the textfile holds the same exposition, in the text format node_exporter and promtool read
-[ -s "$BW_TMP/blockwatch.prom" ] || fail "no textfile written"
-[ "$(stat -c %a "$BW_TMP/blockwatch.prom")" = 644 ] || fail "textfile mode $(stat -c %a "$BW_TMP/blockwatch.prom")"
-grep -q '^blockwatch_blocked{.*function="main.handle.func1"' "$BW_TMP/blockwatch.prom" ||
+textfile=$BW_TMP/textfile/blockwatch.prom
+[ -s "$textfile" ] || fail "no textfile written"
+[ "$(stat -c %a "$textfile")" = 644 ] || fail "textfile mode $(stat -c %a "$textfile")"
+grep -q '^blockwatch_blocked{.*function="main.handle.func1"' "$textfile" ||
 	fail "the textfile lacks the leak's series"
 if command -v promtool >/dev/null; then
-	promtool check metrics <"$BW_TMP/blockwatch.prom" || fail "promtool rejects the textfile"
+	promtool check metrics <"$textfile" || fail "promtool rejects the textfile"
 fi
+spawn prometheus-node-exporter --collector.disable-defaults --collector.textfile \
+	--collector.textfile.directory="$BW_TMP/textfile" \
+	--web.listen-address="127.0.0.1:$NODE_PORT" >"$BW_TMP/node_exporter.log" 2>&1
+for ((i = 0; i < 50; i++)); do
+	node=$(curl -sf "http://127.0.0.1:$NODE_PORT/metrics") && break
+	sleep 0.1
+done
+[ -n "${node:-}" ] || fail "node_exporter does not serve: $(tail -3 "$BW_TMP/node_exporter.log")"
+grep -q '^node_textfile_scrape_error 0$' <<<"$node" ||
+	fail "node_exporter could not read the textfile: $(grep -i textfile "$BW_TMP/node_exporter.log" | tail -3)"
+grep -q "^blockwatch_blocked{.*function=\"main.handle.func1\".*pid=\"$GT_PID\"" <<<"$node" ||
+	fail "node_exporter does not export the leak's series"
+echo "node_exporter: exports $(grep -c '^blockwatch_' <<<"$node") blockwatch samples from the textfile"
 
 # ---- hostile clients ----
 status_of() { head -1 | tr -d '\r'; }
