@@ -123,6 +123,7 @@ static void exercise(const struct bw_gobin *gb)
 	static const char *const names[] = { "main.main", "runtime.gopark", "runtime.ready", "" };
 	size_t n = bw_gobin__func_count(gb);
 	struct bw_go_version v;
+	struct bw_go_frame frames[16];
 	struct bw_go_func f;
 	const char *file;
 	uint8_t buf[16];
@@ -141,6 +142,9 @@ static void exercise(const struct bw_gobin *gb)
 		bw_gobin__func_at(gb, f.entry, &f);
 		bw_gobin__line_at(gb, f.entry, &file, &line);
 		bw_gobin__line_at(gb, f.entry + (f.end - f.entry) / 2, &file, &line);
+		/* the inline tree: pcdata, funcdata, moduledata.gofunc, names, parentPc */
+		for (int max = 1; max <= 16; max += 15)
+			bw_gobin__frames_at(gb, f.entry + (f.end - f.entry) / 2, frames, max);
 		bw_gobin__func_by_name(gb, f.name, &f);
 		bw_gobin__vaddr_to_offset(gb, f.entry, &off);
 	}

@@ -60,6 +60,53 @@ static const char cgo_src[] = "package main\n"
 			      "}\n";
 
 /*
+ * Inlined calls: inner and outer are inlined into main.main (the -gcflags=-m
+ * log must say so). The program prints where capture() returns to, as an
+ * offset from main.main's entry (PIE or not), then Go's own expansion of the
+ * frames there: runtime.CallersFrames, one "function file line" a line.
+ */
+static const char inl_src[] = "package main\n"
+			      "\n"
+			      "import (\n"
+			      "\t\"fmt\"\n"
+			      "\t\"os\"\n"
+			      "\t\"runtime\"\n"
+			      ")\n"
+			      "\n"
+			      "//go:noinline\n"
+			      "func capture() []uintptr {\n"
+			      "\tpcs := make([]uintptr, 32)\n"
+			      "\treturn pcs[:runtime.Callers(2, pcs)]\n"
+			      "}\n"
+			      "\n"
+			      "func inner(n int) []uintptr {\n"
+			      "\tif n > 100 {\n"
+			      "\t\treturn nil\n"
+			      "\t}\n"
+			      "\treturn capture()\n" /* 19 */
+			      "}\n"
+			      "\n"
+			      "func outer(n int) []uintptr {\n"
+			      "\treturn inner(n + 1)\n" /* 23 */
+			      "}\n"
+			      "\n"
+			      "func main() {\n"
+			      "\tpcs := outer(len(os.Args))\n" /* 27 */
+			      "\tfmt.Printf(\"%x\\n\", pcs[0]-runtime.FuncForPC(pcs[0]).Entry())\n"
+			      "\tframes := runtime.CallersFrames(pcs)\n"
+			      "\tfor {\n"
+			      "\t\tf, more := frames.Next()\n"
+			      "\t\tfmt.Printf(\"%s %s %d\\n\", f.Function, f.File, f.Line)\n"
+			      "\t\tif f.Function == \"main.main\" || !more {\n"
+			      "\t\t\tbreak\n"
+			      "\t\t}\n"
+			      "\t}\n"
+			      "}\n";
+#define INL_INNER_LINE 19
+#define INL_OUTER_LINE 23
+#define INL_MAIN_LINE 27
+
+/*
  * The oracle: Go's debug/gosym prints every function and the file:line of
  * three pcs in it. Go 1.19's gosym predates magic 0xfffffff1 (same layout as
  * 0xfffffff0 for what it reads) and Go 1.26's textStart of 0: the copy it
@@ -129,6 +176,7 @@ static const struct npm_bin npm_bins[] = {
 	{ "esbuild/0.28.2/esbuild", "go1.26.5", 0xfffffff1, true },  /* textStart 0 */
 };
 #define NPM_BINS (sizeof(npm_bins) / sizeof(npm_bins[0]))
+#define BW_TEST_MAX_FRAMES 16
 
 static const char *const runtime_funcs[] = { "runtime.gopark", "runtime.ready", "runtime.newproc1",
 					     "main.main" };
@@ -293,6 +341,29 @@ static void check_gopark_prologue(const struct bw_gobin *gb)
 			 (unsigned long long)f.entry, code[0], code[1], code[2], code[3]);
 }
 
+static bool same_str(const char *x, const char *y)
+{
+	return x == y || (x && y && !strcmp(x, y));
+}
+
+/* The same inlined calls at pc (the inline trees found the same way or another). */
+static void check_same_frames(const struct bw_gobin *a, const struct bw_gobin *b, uint64_t pc,
+			      const char *what)
+{
+	struct bw_go_frame fa[16], fb[16];
+	int na = bw_gobin__frames_at(a, pc, fa, 16), nb = bw_gobin__frames_at(b, pc, fb, 16);
+
+	if (na != nb)
+		fail_msg("%s: %d frames at 0x%llx, want %d", what, nb, (unsigned long long)pc, na);
+	for (int i = 0; i < na; i++)
+		if (!same_str(fa[i].function, fb[i].function) ||
+		    !same_str(fa[i].file, fb[i].file) || fa[i].line != fb[i].line ||
+		    fa[i].inlined != fb[i].inlined)
+			fail_msg("%s: frame %d at 0x%llx: %s %s:%d, want %s %s:%d", what, i,
+				 (unsigned long long)pc, fb[i].function, fb[i].file, fb[i].line,
+				 fa[i].function, fa[i].file, fa[i].line);
+}
+
 /* Two objects answer every function and line the same way. */
 static void check_same(const struct bw_gobin *a, const struct bw_gobin *b, const char *what)
 {
@@ -322,6 +393,7 @@ static void check_same(const struct bw_gobin *a, const struct bw_gobin *b, const
 		if (!ea && (line_a != line_b || strcmp(file_a, file_b)))
 			fail_msg("%s: %s: line %s:%d, want %s:%d", what, fa.name, file_b, line_b,
 				 file_a, line_a);
+		check_same_frames(a, b, fa.entry + (fa.end - fa.entry) / 2, what);
 	}
 }
 
@@ -805,7 +877,248 @@ static void test_gopclntab__cgo_pie_lld(void **state)
 	check_without_section_headers(path);
 }
 
+/* ---- inlined calls ---- */
+
+struct go_frame_line {
+	char function[256], file[512];
+	int line;
+};
+
+/* Run an inl_src binary: the offset it prints, and Go's own frames (their count). */
+static int run_inl(const char *bin, uint64_t *off, struct go_frame_line *fr, int max)
+{
+	char line[1024];
+	unsigned long long v;
+	int n = 0;
+	FILE *p = popen(bin, "r");
+
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	assert_int_equal(sscanf(line, "%llx", &v), 1);
+	*off = v;
+	while (n < max && fgets(line, sizeof(line), p))
+		if (sscanf(line, "%255s %511s %d", fr[n].function, fr[n].file, &fr[n].line) == 3)
+			n++;
+	assert_int_equal(pclose(p), 0);
+	return n;
+}
+
+static void check_frame(const struct bw_go_frame *fr, const char *function, int line, bool inlined)
+{
+	if (strcmp(fr->function, function) || fr->line != line || fr->inlined != inlined ||
+	    !fr->file || !ends_with(fr->file, "/inl/main.go"))
+		fail_msg("frame %s %s:%d%s, want %s main.go:%d%s", fr->function, fr->file, fr->line,
+			 fr->inlined ? " (inlined)" : "", function, line,
+			 inlined ? " (inlined)" : "");
+}
+
+/* Where capture() returns to in main.main: Go's expansion, then ours. */
+static void check_inlined_against_runtime(const char *bin)
+{
+	struct go_frame_line want[8];
+	struct bw_go_frame got[8];
+	struct bw_gobin *gb = open_or_fail(bin);
+	struct bw_go_func f;
+	const char *file;
+	uint64_t off, pc;
+	int n = run_inl(bin, &off, want, 8), k, line;
+
+	assert_int_equal(bw_gobin__func_by_name(gb, "main.main", &f), 0);
+	pc = f.entry + off - 1; /* the call, as for any return address */
+	k = bw_gobin__frames_at(gb, pc, got, 8);
+	print_message("%s: main.main+0x%llx:", bin, (unsigned long long)off);
+	for (int i = 0; i < k; i++)
+		print_message(" %s:%d%s", got[i].function, got[i].line, got[i].inlined ? "*" : "");
+	print_message("\n");
+	if (k != n)
+		fail_msg("%d frames, Go's CallersFrames %d", k, n);
+	for (int i = 0; i < n; i++) {
+		check_frame(&got[i], want[i].function, want[i].line, i < n - 1);
+		assert_string_equal(got[i].file, want[i].file);
+		assert_int_equal(got[i].entry, f.entry);
+	}
+	/* what the program says is what its source says */
+	assert_int_equal(n, 3);
+	check_frame(&got[0], "main.inner", INL_INNER_LINE, true);
+	check_frame(&got[1], "main.outer", INL_OUTER_LINE, true);
+	check_frame(&got[2], "main.main", INL_MAIN_LINE, false);
+	/* short buffers keep the innermost and the function the code is in */
+	assert_int_equal(bw_gobin__frames_at(gb, pc, got, 2), 2);
+	check_frame(&got[0], "main.inner", INL_INNER_LINE, true);
+	check_frame(&got[1], "main.main", INL_MAIN_LINE, false);
+	assert_int_equal(bw_gobin__frames_at(gb, pc, got, 1), 1);
+	check_frame(&got[0], "main.main", INL_MAIN_LINE, false);
+	assert_int_equal(bw_gobin__frames_at(gb, pc, got, 0), -ENOENT);
+	/* line_at stays the innermost position, func_at the function */
+	assert_int_equal(bw_gobin__line_at(gb, pc, &file, &line), 0);
+	assert_int_equal(line, INL_INNER_LINE);
+	assert_int_equal(bw_gobin__func_at(gb, pc, &f), 0);
+	assert_string_equal(f.name, "main.main");
+	/* main.main's own code: one frame */
+	assert_int_equal(bw_gobin__frames_at(gb, f.entry, got, 8), 1);
+	assert_string_equal(got[0].function, "main.main");
+	assert_false(got[0].inlined);
+	assert_int_equal(bw_gobin__frames_at(gb, 0, got, 8), -ENOENT);
+	assert_int_equal(bw_gobin__frames_at(NULL, pc, got, 8), -ENOENT);
+	bw_gobin__free(gb);
+}
+
+static bool log_has(const char *what)
+{
+	char path[128], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/build.log", fx.dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, what) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* A program built here, plain, stripped and PIE: the chain equals Go's own. */
+static void test_gopclntab__inlined_runtime(void **state)
+{
+	static const struct {
+		const char *out, *flags;
+	} builds[] = {
+		{ "inl/plain", "-gcflags=-m" },
+		{ "inl/stripped", "-gcflags=-m -ldflags='-s -w'" },
+		{ "inl/pie", "-gcflags=-m -buildmode=pie" },
+	};
+	char path[256];
+
+	(void)state;
+	REQUIRE_GO();
+	snprintf(path, sizeof(path), "%s/inl", fx.dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/inl/main.go", fx.dir);
+	write_file(path, inl_src);
+	for (size_t i = 0; i < sizeof(builds) / sizeof(builds[0]); i++) {
+		if (go_build("inl/main.go", builds[i].out, "", builds[i].flags)) {
+			run("cat %s/build.log >&2", fx.dir);
+			fail_msg("failed to build %s", builds[i].out);
+		}
+		/* the premise: the compiler did inline them there */
+		if (!log_has("main.go:23:14: inlining call to inner") ||
+		    !log_has("main.go:27:14: inlining call to outer") ||
+		    !log_has("main.go:27:14: inlining call to inner"))
+			fail_msg("%s: inner and outer not inlined as expected", builds[i].out);
+		snprintf(path, sizeof(path), "%s/%s", fx.dir, builds[i].out);
+		check_inlined_against_runtime(path);
+	}
+}
+
+struct inl_stats {
+	size_t pcs, chains, inlined, exist, same_file, later_line;
+};
+
+/*
+ * Every frame named, those of inlined calls placed too (a lone frame may have
+ * no line: padding past a function's code); the chain ends with the function.
+ */
+static void check_chain(const struct bw_gobin *gb, const struct bw_go_func *f, uint64_t pc,
+			const struct bw_go_frame *fr, int n, struct inl_stats *st)
+{
+	for (int i = 0; i < n; i++) {
+		if (!fr[i].function || !fr[i].function[0] ||
+		    (n > 1 && (!fr[i].file || fr[i].line <= 0)) || fr[i].entry != f->entry ||
+		    fr[i].inlined != (i < n - 1))
+			fail_msg("0x%llx: frame %d: %s %s:%d", (unsigned long long)pc, i,
+				 fr[i].function, fr[i].file, fr[i].line);
+	}
+	assert_string_equal(fr[n - 1].function, f->name);
+	st->chains += n > 1;
+	/* an inlined callee that also exists on its own: its code comes from its file */
+	for (int i = 0; i < n - 1; i++) {
+		struct bw_go_func g;
+		const char *file;
+		int line;
+
+		st->inlined++;
+		if (bw_gobin__func_by_name(gb, fr[i].function, &g) ||
+		    bw_gobin__line_at(gb, g.entry, &file, &line))
+			continue;
+		st->exist++;
+		st->same_file += !strcmp(file, fr[i].file);
+		st->later_line += fr[i].line >= line;
+	}
+}
+
+static void inline_stats(const struct bw_gobin *gb, struct inl_stats *st)
+{
+	size_t n = bw_gobin__func_count(gb);
+
+	for (size_t i = 0; i < n; i += 23) {
+		struct bw_go_func f;
+
+		assert_int_equal(bw_gobin__func_by_index(gb, i, &f), 0);
+		for (uint64_t pc = f.entry; pc < f.end && pc < f.entry + 8192; pc += 3) {
+			struct bw_go_frame fr[BW_TEST_MAX_FRAMES];
+			int k = bw_gobin__frames_at(gb, pc, fr, BW_TEST_MAX_FRAMES);
+
+			assert_true(k >= 1);
+			st->pcs++;
+			check_chain(gb, &f, pc, fr, k, st);
+		}
+	}
+}
+
+/*
+ * Go 1.17 (pointers to the trees), 1.18-1.19 (20-byte inlinedCall), 1.20+
+ * (16 bytes), 1.26 (gofunc inside .gopclntab): no toolchain here to run them,
+ * so the chains must be sane, and an inlined callee that also exists as a
+ * function must have its code in that function's file, at or after its start.
+ */
+static void test_gopclntab__inlined_npm(void **state)
+{
+	char path[256];
+	int tested = 0;
+
+	(void)state;
+	if (!npm_cache_present())
+		skip();
+	for (size_t i = 0; i < NPM_BINS; i++) {
+		struct inl_stats st = { 0 };
+		struct bw_gobin *gb;
+
+		if (!npm_path(&npm_bins[i], path, sizeof(path)))
+			continue;
+		gb = open_or_fail(path);
+		inline_stats(gb, &st);
+		print_message("%-26s %-9s %6zu pcs, %5zu inlined chains, %5zu callees, %4zu "
+			      "exist: %4zu same file, %4zu at or after the start\n",
+			      npm_bins[i].rel, npm_bins[i].version, st.pcs, st.chains, st.inlined,
+			      st.exist, st.same_file, st.later_line);
+		if (st.chains < st.pcs / 20 || st.exist < st.inlined / 20)
+			fail_msg("%s: too few inlined calls found", path);
+		if (st.same_file < st.exist * 99 / 100 || st.later_line < st.exist * 99 / 100)
+			fail_msg("%s: inlined callees placed outside their functions", path);
+		bw_gobin__free(gb);
+		tested++;
+	}
+	if (!tested)
+		skip();
+}
+
 /* ---- garbage ---- */
+
+/* Damaged or not, a chain has the shape promised: named frames, only the last not inlined. */
+static void check_frames_sane(const struct bw_gobin *gb, uint64_t pc)
+{
+	struct bw_go_frame fr[4];
+	int n = bw_gobin__frames_at(gb, pc, fr, 4);
+
+	if (n == -ENOENT)
+		return;
+	assert_true(n >= 1 && n <= 4);
+	for (int i = 0; i < n; i++) {
+		assert_non_null(fr[i].function);
+		assert_int_equal(fr[i].inlined, i < n - 1);
+	}
+}
 
 /* Whatever opened must answer without crashing (ASan watches). */
 static void exercise(const struct bw_gobin *gb)
@@ -833,6 +1146,7 @@ static void exercise(const struct bw_gobin *gb)
 		bw_gobin__func_at(gb, f.entry + (f.end - f.entry) / 2, &f);
 		bw_gobin__line_at(gb, f.entry, &file, &line);
 		bw_gobin__line_at(gb, f.end - 1, &file, &line);
+		check_frames_sane(gb, f.entry + (f.end - f.entry) / 2);
 	}
 	bw_gobin__symbol(gb, "runtime.allgs");
 }
@@ -1035,6 +1349,8 @@ int main(void)
 		cmocka_unit_test(test_gopclntab__no_section_headers),
 		cmocka_unit_test(test_gopclntab__text_start_zeroed),
 		cmocka_unit_test(test_gopclntab__cgo_pie_lld),
+		cmocka_unit_test(test_gopclntab__inlined_runtime),
+		cmocka_unit_test(test_gopclntab__inlined_npm),
 		cmocka_unit_test(test_gopclntab__bad_headers),
 		cmocka_unit_test(test_gopclntab__not_go),
 		cmocka_unit_test(test_gopclntab__truncated),
