@@ -26,7 +26,8 @@ NODE_PORT=$(free_port)
 mkdir "$BW_TMP/textfile"
 
 start_go_target timeout_send plain -rate 5
-spawn timeout --kill-after=5 300 "$BLOCKWATCH" -p "$GT_PID" -i 1 --no-tui \
+# --runtime-threads: the runtime's own threads complete timed waits, which fill the histograms
+spawn timeout --kill-after=5 300 "$BLOCKWATCH" -p "$GT_PID" -i 1 --no-tui --runtime-threads \
 	--prom "127.0.0.1:$BW_PORT" --textfile "$BW_TMP/textfile/blockwatch.prom" >"$BW_TMP/bw.out" 2>"$BW_TMP/bw.err"
 BW_PID=$!
 
@@ -110,6 +111,12 @@ n=$(query 'count(blockwatch_leak == 1)' | python3 -c 'import json,sys; print(jso
 wait_query "blockwatch_goroutines{state=\"waiting\",pid=\"$GT_PID\"} > 5" 5
 wait_query 'blockwatch_build_info{version!=""}' 5
 wait_query 'blockwatch_dropped_events_total{kind="ringbuf"}' 5
+# the wait-time histograms of the threads' sites, usable as histograms
+wait_query 'blockwatch_wait_seconds_bucket{le="+Inf",kind=~"futex|offcpu"} > 0' 5
+wait_query 'histogram_quantile(0.9, blockwatch_wait_seconds_bucket) >= 0' 5
+n=$(query 'count(blockwatch_wait_seconds_bucket{le="+Inf"} != on(site) blockwatch_wait_seconds_count)' |
+	python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["result"]))')
+[ "$n" = 0 ] || fail "a histogram's +Inf bucket differs from its _count"
 
 # the textfile holds the same exposition, in the text format node_exporter and promtool read
 textfile=$BW_TMP/textfile/blockwatch.prom
