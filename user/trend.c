@@ -324,7 +324,8 @@ int bw_trend__mann_kendall(const double *y, size_t n, struct bw_mk *out)
 	memset(out, 0, sizeof(*out));
 	out->s = mk_s(y, n);
 	out->var = mk_var(y, n);
-	out->factor = hamed_rao_factor(y, n);
+	/* only growth is tested: no need to correct what cannot be significant */
+	out->factor = out->s > 0 ? hamed_rao_factor(y, n) : 1;
 	if (out->var <= 0) {
 		/* every value equal: no trend at all */
 		out->p = 1;
@@ -551,7 +552,7 @@ struct scale {
 	double f[BW_TREND_MAX_BLOCKS]; /* block minima */
 	double block_s;
 	double prior_max; /* highest sample of the window before this scale; -1: none */
-	size_t g;	  /* block after which the growth began */
+	size_t g;	  /* block after which the growth began (once found significant) */
 	double rise;	  /* highest floor less the first */
 };
 
@@ -636,12 +637,11 @@ static void cut_scale(const struct bw_trend_opts *o, const uint32_t *x, size_t l
 	s->block_s = (double)len / (double)s->m * o->interval_s;
 	s->prior_max = prior_max;
 	block_minima(x, len, s->m, s->f);
-	s->g = growth_start(s->f, s->m);
 	s->rise = s->f[last_record(s->f, s->m)] - s->f[0];
 }
 
 /* Judge one scale: the test, then the guards, then the served check. */
-static void judge_scale(const struct series_ctx *c, const struct scale *s, struct judged *j)
+static void judge_scale(const struct series_ctx *c, struct scale *s, struct judged *j)
 {
 	const struct bw_trend_opts *o = c->o;
 	struct bw_mk mk;
@@ -657,6 +657,7 @@ static void judge_scale(const struct series_ctx *c, const struct scale *s, struc
 	j->why = WHY_NO_TREND;
 	if (mk.s <= 0 || mk.p >= c->suspect_alpha)
 		return;
+	s->g = growth_start(s->f, s->m);
 	/* the rate since the growth began: a late start would halve the window's slope */
 	if (s->m - s->g >= 4)
 		j->rate_per_min = bw_trend__theil_sen(s->f + s->g, s->m - s->g) / s->block_s * 60;
