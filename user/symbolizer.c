@@ -552,8 +552,16 @@ static int frames_of(struct bw_symbolizer *sym, uint64_t addr, bool is_return, s
 int bw_symbolizer__resolve(struct bw_symbolizer *sym, uint64_t addr, bool is_return,
 			   struct bw_frame_info *out)
 {
+	struct cached *c = bw_u64map__get(&sym->cache, is_return && addr ? addr - 1 : addr);
 	struct frames fs;
-	int err = frames_of(sym, addr, is_return, &fs);
+	int err;
+
+	if (c) { /* the common case, without copying every frame */
+		*out = c->f[0];
+		out->addr = addr;
+		return 0;
+	}
+	err = frames_of(sym, addr, is_return, &fs);
 
 	if (err) {
 		memset(out, 0, sizeof(*out));

@@ -44,6 +44,13 @@ __attribute__((noinline)) static uint64_t return_address(void)
 	return ra;
 }
 
+/* Always inlined, even at -O0: the call below is code of its caller with a frame of its own. */
+static const int inlined_call_line = __LINE__ + 3;
+static inline __attribute__((always_inline)) uint64_t inlined_return_address(void)
+{
+	return return_address();
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t n = s ? strlen(s) : 0, m = strlen(suffix);
@@ -176,6 +183,50 @@ static void test_symbolizer__libc(void **state)
 		assert_string_not_equal(fi.function, "pthread_cond_wait");
 	else
 		assert_true(ends_with(fi.file, "pthread_cond_wait.c"));
+	bw_symbolizer__free(sym);
+}
+
+/* DWARF inline scopes: the inlined function at its line, then its caller at the call. */
+static void test_symbolizer__inlined_c(void **state)
+{
+	uint64_t ra = inlined_return_address();
+	const int caller_line = __LINE__ - 1;
+	struct bw_symbolizer *sym = bw_symbolizer__new("/proc", getpid());
+	struct bw_frame_info fr[BW_SYM_MAX_FRAMES], fi;
+	int n;
+
+	(void)state;
+	assert_non_null(sym);
+	n = bw_symbolizer__resolve_frames(sym, ra, true, fr, BW_SYM_MAX_FRAMES);
+	for (int i = 0; i < n; i++)
+		print_message("%s+0x%llx %s:%d%s\n", fr[i].function,
+			      (unsigned long long)fr[i].offset, fr[i].file, fr[i].line,
+			      fr[i].inlined ? " (inlined)" : "");
+	assert_int_equal(n, 2);
+	assert_string_equal(fr[0].function, "inlined_return_address");
+	assert_int_equal(fr[0].line, inlined_call_line);
+	assert_true(fr[0].inlined);
+	assert_string_equal(fr[1].function, "test_symbolizer__inlined_c");
+	assert_int_equal(fr[1].line, caller_line);
+	assert_false(fr[1].inlined);
+	for (int i = 0; i < n; i++) {
+		assert_true(fr[i].addr == ra);
+		assert_true(ends_with(fr[i].file, "tests/unit/test_symbolizer.c"));
+	}
+	/* one frame: the innermost; with room for one, the function the code is in */
+	assert_int_equal(bw_symbolizer__resolve(sym, ra, true, &fi), 0);
+	assert_string_equal(fi.function, "inlined_return_address");
+	assert_true(fi.inlined);
+	assert_int_equal(bw_symbolizer__resolve_frames(sym, ra, true, &fi, 1), 1);
+	assert_string_equal(fi.function, "test_symbolizer__inlined_c");
+	assert_int_equal(fi.line, caller_line);
+	assert_int_equal(bw_symbolizer__resolve_frames(sym, ra, true, &fi, 0), -EINVAL);
+	assert_int_equal(bw_symbolizer__resolve_frames(sym, 0x10, false, fr, 4), -ENOENT);
+	/* a function's own code: one frame */
+	assert_int_equal(bw_symbolizer__resolve_frames(sym, (uint64_t)(uintptr_t)&marker_function,
+						       false, fr, BW_SYM_MAX_FRAMES),
+			 1);
+	assert_string_equal(fr[0].function, "marker_function");
 	bw_symbolizer__free(sym);
 }
 
@@ -389,9 +440,23 @@ static const char go_main[] = "package main\n"
 			      "\truntime.Callers(1, pcs)\n" /* GO_CALL_LINE */
 			      "\tframe, _ := runtime.CallersFrames(pcs).Next()\n"
 			      "\tfmt.Printf(\"%x %s %d\\n\", pcs[0], frame.Function, frame.Line)\n"
+			      "\tfmt.Printf(\"%x\\n\", where())\n" /* GO_WHERE_LINE */
 			      "\tos.Stdout.Sync()\n"
 			      "\ttime.Sleep(time.Hour)\n"
+			      "}\n"
+			      "\n"
+			      "//go:noinline\n"
+			      "func caller() uintptr {\n"
+			      "\tpcs := make([]uintptr, 1)\n"
+			      "\truntime.Callers(2, pcs)\n"
+			      "\treturn pcs[0]\n"
+			      "}\n"
+			      "\n"
+			      "func where() uintptr {\n" /* inlined into main.main */
+			      "\treturn caller()\n"	 /* GO_INLINED_LINE */
 			      "}\n";
+#define GO_WHERE_LINE 15
+#define GO_INLINED_LINE 28
 
 static bool have_go(void)
 {
@@ -400,8 +465,8 @@ static bool have_go(void)
 	return run(version) == 0;
 }
 
-/* Start prog; read its "pc function line" answer. Returns its pid. */
-static pid_t start_go(const char *prog, uint64_t *pc, char *func, int *line)
+/* Start prog; read its "pc function line" answer and where() inlined. Returns its pid. */
+static pid_t start_go(const char *prog, uint64_t *pc, char *func, int *line, uint64_t *inl_pc)
 {
 	char buf[256];
 	int fds[2];
@@ -422,20 +487,45 @@ static pid_t start_go(const char *prog, uint64_t *pc, char *func, int *line)
 	f = fdopen(fds[0], "r");
 	assert_non_null(f);
 	assert_non_null(fgets(buf, sizeof(buf), f));
-	fclose(f);
 	assert_int_equal(sscanf(buf, "%llx %127s %d", &v, func, line), 3);
 	*pc = v;
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	assert_int_equal(sscanf(buf, "%llx", &v), 1);
+	*inl_pc = v;
+	fclose(f);
 	return pid;
+}
+
+/* where() inlined into main.main: its frame, then main.main at the call. */
+static void check_go_inlined(const struct bw_frame_info *fr, int n, const char *prog)
+{
+	for (int i = 0; i < n; i++)
+		print_message("  %s+0x%llx %s:%d%s\n", fr[i].function,
+			      (unsigned long long)fr[i].offset, fr[i].file, fr[i].line,
+			      fr[i].inlined ? " (inlined)" : "");
+	assert_int_equal(n, 2);
+	assert_string_equal(fr[0].function, "main.where");
+	assert_int_equal(fr[0].line, GO_INLINED_LINE);
+	assert_true(fr[0].inlined);
+	assert_string_equal(fr[1].function, "main.main");
+	assert_int_equal(fr[1].line, GO_WHERE_LINE);
+	assert_false(fr[1].inlined);
+	for (int i = 0; i < n; i++) {
+		assert_true(ends_with(fr[i].file, "/main.go"));
+		assert_string_equal(fr[i].module, prog);
+		/* both from main.main's entry: the inlined code is main.main's */
+		assert_true(fr[i].offset == fr[1].offset);
+	}
 }
 
 static uint64_t check_go_binary(const char *prog, bool stripped)
 {
 	struct bw_symbolizer *sym;
-	struct bw_frame_info fi;
+	struct bw_frame_info fi, inl[BW_SYM_MAX_FRAMES], one;
 	char func[128];
-	uint64_t pc;
-	int line, status, err;
-	pid_t pid = start_go(prog, &pc, func, &line);
+	uint64_t pc, inl_pc;
+	int line, status, err, n, err_one;
+	pid_t pid = start_go(prog, &pc, func, &line, &inl_pc);
 
 	/* Go's own answer first: the test program is what we think it is */
 	if (strcmp(func, "main.main") || line != GO_CALL_LINE) {
@@ -446,9 +536,16 @@ static uint64_t check_go_binary(const char *prog, bool stripped)
 	sym = bw_symbolizer__new("/proc", pid);
 	assert_non_null(sym);
 	err = bw_symbolizer__resolve(sym, pc, true, &fi);
+	n = bw_symbolizer__resolve_frames(sym, inl_pc, true, inl, BW_SYM_MAX_FRAMES);
+	err_one = bw_symbolizer__resolve(sym, inl_pc, true, &one);
 	kill(pid, SIGKILL); /* before any assertion can leave it running */
 	waitpid(pid, &status, 0);
 	assert_int_equal(err, 0);
+	check_go_inlined(inl, n, prog);
+	/* one frame: the innermost, name and line together */
+	assert_int_equal(err_one, 0);
+	assert_string_equal(one.function, "main.where");
+	assert_int_equal(one.line, GO_INLINED_LINE);
 	print_message("%s: 0x%llx -> %s+0x%llx %s:%d\n", stripped ? "stripped" : "unstripped",
 		      (unsigned long long)pc, fi.function ? fi.function : "?",
 		      (unsigned long long)fi.offset, fi.file ? fi.file : "?", fi.line);
@@ -531,6 +628,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_symbolizer__self_function_and_line),
 		cmocka_unit_test(test_symbolizer__libc),
+		cmocka_unit_test(test_symbolizer__inlined_c),
 		cmocka_unit_test(test_symbolizer__not_found),
 		cmocka_unit_test(test_symbolizer__dlopen_refresh_deleted),
 		cmocka_unit_test(test_symbolizer__auto_refresh),
