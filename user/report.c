@@ -164,8 +164,12 @@ struct bw_report_writer *bw_report_writer__new(const struct bw_config *cfg)
 	w->cfg = *cfg;
 	bw_u64map__init(&w->trends);
 	bw_trend__default_opts(&w->trend_opts, cfg->interval_s);
-	if (cfg->trend_window_s > 0)
+	if (cfg->trend_window_s > 0) {
+		/* the detector needs 8 samples at least: a short window at a long interval */
 		w->trend_opts.window = (size_t)(cfg->trend_window_s / cfg->interval_s);
+		if (w->trend_opts.window < 8)
+			w->trend_opts.window = 8;
+	}
 	err = open_outputs(w);
 	if (!err)
 		err = open_exporters(w);
@@ -227,7 +231,7 @@ static void judge(struct bw_report_writer *w, struct bw_site *s)
 	t->last_report = w->reports;
 	s->verdict = (uint8_t)v.kind;
 	s->growth_per_min = v.growth_per_min;
-	s->confidence = v.confidence;
+	s->confidence = v.confidence < 0 ? 0 : v.confidence; /* < 0: not judged yet */
 	s->growing_for_s = v.growing_for_s;
 }
 
