@@ -145,8 +145,14 @@ void bw_godetail__free(struct bw_godetail *gd)
 static void copy_parked(void *ctx, uint64_t goid, const struct bw_go_park *park)
 {
 	struct bw_godetail *gd = ctx;
-	struct parked_copy *pc = malloc(sizeof(*pc));
+	/* a walk of a map that changes under it can visit a key twice: keep one copy */
+	struct parked_copy *pc = bw_u64map__get(&gd->parked, goid + 1);
 
+	if (pc) {
+		pc->park = *park;
+		return;
+	}
+	pc = malloc(sizeof(*pc));
 	if (!pc)
 		return;
 	pc->park = *park;
