@@ -130,7 +130,11 @@ grep -qx bpf "$BW_TMP/used" && grep -qx process_vm_readv "$BW_TMP/used" ||
 	fail "strace did not see bpf and process_vm_readv: the trace proves nothing"
 bad=$(comm -12 "$BW_TMP/used" "$BW_TMP/denied")
 [ -z "$bad" ] || fail "blockwatch calls what the unit's SystemCallFilter denies: $bad"
-echo "unit: $(wc -l <"$BW_TMP/used") distinct system calls, none of the $(wc -l <"$BW_TMP/denied") denied"
+# MemoryDenyWriteExecute=yes: systemd's filter refuses a mapping both writable and executable
+grep -q 'MemoryDenyWriteExecute=yes' "$unit" || fail "the unit lost MemoryDenyWriteExecute"
+wx=$(grep -E '(mmap|mprotect)\(.*PROT_WRITE.*PROT_EXEC|(mmap|mprotect)\(.*PROT_EXEC.*PROT_WRITE' "$BW_TMP/strace" || true)
+[ -z "$wx" ] || fail "blockwatch maps memory writable and executable (MemoryDenyWriteExecute refuses it): $wx"
+echo "unit: $(wc -l <"$BW_TMP/used") distinct system calls, none of the $(wc -l <"$BW_TMP/denied") denied, no W+X mapping"
 
 # each capability is needed
 for cap in ${ambient//,/ }; do
