@@ -23,6 +23,7 @@ struct bw_session {
 	struct bw_report_writer *out;
 	bool system_wide;
 	struct bw_u64map passed_over;  /* system-wide: pids the filters rejected */
+	uint64_t unreadable;	       /* system-wide: processes that could not be opened */
 	struct bw_proc_summary *procs; /* of the last report, kept for the live view */
 	uint64_t start_ns;
 	uint64_t now_ns; /* of the collection under way */
@@ -128,8 +129,17 @@ static struct bw_target *discover(struct bw_session *s, pid_t pid)
 		return NULL;
 	}
 	t = bw_targets__add(s->targets, pid, false);
-	if (!t)
+	if (!t) {
+		/* not silent: once, then counted at debug level */
+		if (!s->unreadable++)
+			bw_warn("failed to open process %d (%s): it is left out; processes of "
+				"other "
+				"users need CAP_DAC_READ_SEARCH",
+				pid, strerror(errno));
+		else
+			bw_dbg("failed to open process %d: %s", pid, strerror(errno));
 		bw_u64map__put(&s->passed_over, (uint64_t)pid, (void *)1);
+	}
 	return t;
 }
 
