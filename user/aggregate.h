@@ -162,6 +162,9 @@ struct bw_proc_summary {
 	char comm[BW_COMM_LEN];
 	bool is_go;
 	char go_version[24];
+	char cgroup[256];      /* cgroup v2 path, "" if unknown */
+	char container_id[65]; /* from the cgroup path, "" when not in a container */
+	char pod_uid[37];      /* Kubernetes pod, "" when not in one */
 	uint64_t threads;
 	uint64_t threads_blocked;
 	uint64_t goroutines; /* as runtime.NumGoroutine() counts: the runtime's own excluded */

@@ -268,6 +268,10 @@ int bw_out_json__write_process(struct bw_out_json *j, const struct bw_proc_summa
 	json_object_object_add(o, "is_go", json_object_new_boolean(p->is_go));
 	add_str(o, "go_version", p->is_go && p->go_version[0] ? p->go_version : NULL,
 		sizeof(p->go_version));
+	add_str(o, "cgroup", p->cgroup[0] ? p->cgroup : NULL, sizeof(p->cgroup));
+	add_str(o, "container_id", p->container_id[0] ? p->container_id : NULL,
+		sizeof(p->container_id));
+	add_str(o, "pod_uid", p->pod_uid[0] ? p->pod_uid : NULL, sizeof(p->pod_uid));
 	add_u64(o, "threads", p->threads);
 	add_u64(o, "threads_blocked", p->threads_blocked);
 	add_u64(o, "goroutines", p->goroutines);

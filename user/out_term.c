@@ -379,6 +379,10 @@ static int write_proc(struct bw_out_term *t, const struct bw_proc_summary *p)
 		if (err)
 			return err;
 	}
+	if (p->container_id[0]) /* 12 digits, as docker ps shows them */
+		fprintf(t->f, " container %.12s", p->container_id);
+	if (p->pod_uid[0])
+		fprintf(t->f, " pod %.36s", p->pod_uid);
 	fprintf(t->f, "  threads %" PRIu64 ", %" PRIu64 " blocked", p->threads, p->threads_blocked);
 	if (p->is_go)
 		fprintf(t->f,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "log.h"
 #include "targets.h"
 #include "u64map.h"
@@ -139,6 +140,20 @@ static void teardown(struct bw_target *t)
 	t->sym = NULL;
 }
 
+static int cgroup_of(pid_t pid, char *buf, size_t size);
+
+/* Where the process runs: its cgroup, and the container and pod that names. */
+static void name_container(struct bw_target *t)
+{
+	struct bw_container c;
+
+	if (cgroup_of(t->pid, t->sum.cgroup, sizeof(t->sum.cgroup)))
+		return;
+	bw_container__parse(t->sum.cgroup, &c);
+	snprintf(t->sum.container_id, sizeof(t->sum.container_id), "%s", c.id);
+	snprintf(t->sum.pod_uid, sizeof(t->sum.pod_uid), "%s", c.pod_uid);
+}
+
 static int setup(struct bw_targets *ts, struct bw_target *t)
 {
 	int err;
@@ -147,6 +162,7 @@ static int setup(struct bw_targets *ts, struct bw_target *t)
 	t->sum.pid = t->pid;
 	bw_proc__comm(t->pid, t->sum.comm, sizeof(t->sum.comm));
 	bw_proc__start_time(t->pid, &t->start_ns);
+	name_container(t);
 	t->sym = bw_symbolizer__new("/proc", t->pid);
 	t->mem = bw_mem__open(t->pid);
 	if (!t->sym || !t->mem) {
