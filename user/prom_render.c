@@ -135,6 +135,8 @@ static char *series_labels(const struct render *r, const struct series *s)
 	snprintf(id, sizeof(id), "%016" PRIx64, site->id);
 	put_label(f, true, "pid", num, sizeof(num));
 	put_label(f, false, "comm", p ? p->comm : "", BW_COMM_LEN);
+	/* the container (12 digits, as docker shows it) for fleet dashboards; "" outside one */
+	put_label(f, false, "container", p ? p->container_id : "", 12);
 	put_label(f, false, "kind", s->is_other ? "" : bw_site_kind_name(site->kind), 16);
 	put_label(f, false, "reason", s->is_other ? "" : site->reason, sizeof(site->reason));
 	put_label(f, false, "function", fr ? (fr->function ? fr->function : fn) : "", 0);
@@ -511,6 +513,9 @@ static void proc_sample(struct render *r, const char *name, const struct bw_proc
 	snprintf(pid, sizeof(pid), "%d", (int)p->pid);
 	n = (size_t)snprintf(labels, sizeof(labels), "pid=\"%s\",comm=\"", pid);
 	n += bw_escape_prom(labels + n, sizeof(labels) - n, p->comm, strnlen(p->comm, BW_COMM_LEN));
+	if (n < sizeof(labels))
+		n += (size_t)snprintf(labels + n, sizeof(labels) - n, "\",container=\"%.12s",
+				      p->container_id);
 	if (n < sizeof(labels))
 		snprintf(labels + n, sizeof(labels) - n, "\",state=\"%s\"", state);
 	sample(r, name, labels, NULL, (double)value);

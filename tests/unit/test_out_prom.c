@@ -330,12 +330,13 @@ static void test_out_prom__names_help_type(void **state UNUSED)
 			continue;
 		assert_string_equal(label(&v[i], "pid"), "100");
 		assert_string_equal(label(&v[i], "comm"), "app");
+		assert_string_equal(label(&v[i], "container"), ""); /* not in a container */
 		assert_string_equal(label(&v[i], "kind"), "goroutine");
 		assert_string_equal(label(&v[i], "reason"), "chan receive");
 		assert_string_equal(label(&v[i], "file"), "/src/app/main.go");
 		assert_string_equal(label(&v[i], "line"), "42");
 		assert_int_equal(strlen(label(&v[i], "site")), 16);
-		assert_int_equal(v[i].nlabels, 8);
+		assert_int_equal(v[i].nlabels, 9);
 	}
 	assert_true(value_of(v, n, "blockwatch_oldest_wait_seconds", "function", "main.worker",
 			     NULL) == 2);
@@ -849,7 +850,7 @@ static void test_out_prom__http_endpoint(void **state UNUSED)
 	get(port, "GET", "/metrics", NULL, out, 1 << 20);
 	assert_non_null(strstr(out, "HTTP/1.1 200"));
 	assert_non_null(strstr(out, "Content-Type: text/plain; version=0.0.4; charset=utf-8"));
-	assert_non_null(strstr(out, "blockwatch_blocked{pid=\"100\",comm=\"app\""));
+	assert_non_null(strstr(out, "blockwatch_blocked{pid=\"100\",comm=\"app\",container=\"\""));
 	assert_null(strstr(out, "# EOF"));
 	bodylen = get(port, "GET", "/metrics", om_accept, out, 1 << 20);
 	assert_non_null(strstr(out, "Content-Type: application/openmetrics-text; version=1.0.0"));
