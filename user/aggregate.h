@@ -104,6 +104,7 @@ struct bw_site {
 	 */
 	int focus;
 	uint64_t created_by;
+	/* where calls were inlined, the innermost: the go statement's own function and line */
 	struct bw_frame_name created_by_name;
 
 	/* blocked now, as of the latest snapshot */

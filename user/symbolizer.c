@@ -557,7 +557,7 @@ int bw_symbolizer__resolve(struct bw_symbolizer *sym, uint64_t addr, bool is_ret
 	int err;
 
 	if (c) { /* the common case, without copying every frame */
-		*out = c->f[0];
+		*out = c->f[c->n - 1];
 		out->addr = addr;
 		return 0;
 	}
@@ -568,7 +568,7 @@ int bw_symbolizer__resolve(struct bw_symbolizer *sym, uint64_t addr, bool is_ret
 		out->addr = addr;
 		return err;
 	}
-	*out = fs.f[0];
+	*out = fs.f[fs.n - 1];
 	return 0;
 }
 

@@ -48,6 +48,9 @@ int bw_symbolizer__refresh(struct bw_symbolizer *sym);
 /*
  * Resolve a user address. For return addresses pass is_return = true: the
  * lookup uses addr - 1 so that a call at a function's end resolves to it.
+ * Where calls were inlined, the answer is the function the code is in, with
+ * the line of the call in it: what tells whose code it is (the Go runtime's,
+ * libc's); the inlined calls are bw_symbolizer__resolve_frames'.
  * Always fills out->addr and returns 0 when something was found (at least
  * the module), -ENOENT else. An address in no mapping makes the maps be
  * re-read, at most once a second (strings handed out stay valid).
@@ -62,8 +65,7 @@ int bw_symbolizer__resolve(struct bw_symbolizer *sym, uint64_t addr, bool is_ret
  * (inlined = false). Go code through the pcln table's inline trees, other
  * code through DWARF (one frame without it). A chain longer than max keeps its
  * innermost max - 1 frames and that function. Returns n >= 1, or -ENOENT.
- * bw_symbolizer__resolve answers out[0]: the innermost (as Go's FuncForPC and
- * addr2line -f do), its name and line belonging together.
+ * bw_symbolizer__resolve answers the last of them.
  */
 int bw_symbolizer__resolve_frames(struct bw_symbolizer *sym, uint64_t addr, bool is_return,
 				  struct bw_frame_info *out, int max);

@@ -213,10 +213,12 @@ static void test_symbolizer__inlined_c(void **state)
 		assert_true(fr[i].addr == ra);
 		assert_true(ends_with(fr[i].file, "tests/unit/test_symbolizer.c"));
 	}
-	/* one frame: the innermost; with room for one, the function the code is in */
+	/* one frame: the function the code is in, at the call; the same with room for one */
 	assert_int_equal(bw_symbolizer__resolve(sym, ra, true, &fi), 0);
-	assert_string_equal(fi.function, "inlined_return_address");
-	assert_true(fi.inlined);
+	assert_string_equal(fi.function, "test_symbolizer__inlined_c");
+	assert_int_equal(fi.line, caller_line);
+	assert_false(fi.inlined);
+	assert_true(fi.addr == ra);
 	assert_int_equal(bw_symbolizer__resolve_frames(sym, ra, true, &fi, 1), 1);
 	assert_string_equal(fi.function, "test_symbolizer__inlined_c");
 	assert_int_equal(fi.line, caller_line);
@@ -542,10 +544,11 @@ static uint64_t check_go_binary(const char *prog, bool stripped)
 	waitpid(pid, &status, 0);
 	assert_int_equal(err, 0);
 	check_go_inlined(inl, n, prog);
-	/* one frame: the innermost, name and line together */
+	/* one frame: the function the code is in, at the call */
 	assert_int_equal(err_one, 0);
-	assert_string_equal(one.function, "main.where");
-	assert_int_equal(one.line, GO_INLINED_LINE);
+	assert_string_equal(one.function, "main.main");
+	assert_int_equal(one.line, GO_WHERE_LINE);
+	assert_false(one.inlined);
 	print_message("%s: 0x%llx -> %s+0x%llx %s:%d\n", stripped ? "stripped" : "unstripped",
 		      (unsigned long long)pc, fi.function ? fi.function : "?",
 		      (unsigned long long)fi.offset, fi.file ? fi.file : "?", fi.line);
