@@ -132,10 +132,8 @@ static struct bw_target *discover(struct bw_session *s, pid_t pid)
 	if (!t) {
 		/* not silent: once, then counted at debug level */
 		if (!s->unreadable++)
-			bw_warn("failed to open process %d (%s): it is left out; processes of "
-				"other "
-				"users need CAP_DAC_READ_SEARCH",
-				pid, strerror(errno));
+			bw_warn("failed to open process %d (%s): it is left out (more at -vv)", pid,
+				strerror(errno));
 		else
 			bw_dbg("failed to open process %d: %s", pid, strerror(errno));
 		bw_u64map__put(&s->passed_over, (uint64_t)pid, (void *)1);
