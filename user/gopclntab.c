@@ -1382,12 +1382,19 @@ int bw_gobin__frames_at(const struct bw_gobin *gb, uint64_t pc, struct bw_go_fra
 	size = ftab_entry(gb, i + 1) > entry ? ftab_entry(gb, i + 1) - entry : 0;
 	inline_setup(gb);
 	tree = func_inltree(gb, f);
-	/* as the runtime's traceback: each call's line is at its caller's parentPc */
-	for (int depth = 0; tree && depth < MAX_INLINE_DEPTH; depth++) {
+	/*
+	 * As the runtime's traceback: each call's line is at its caller's parentPc.
+	 * The compiler adds a call's parent to the tree before it, so indices fall
+	 * along a chain (Go 1.17-1.26, every pc of the npm binaries): a damaged
+	 * tree cannot loop.
+	 */
+	for (int32_t depth = 0, ix, last = INT32_MAX; tree && depth < MAX_INLINE_DEPTH; depth++) {
 		struct inl_call c;
 
-		if (!inl_call_at(gb, tree, inl_index(gb, f, entry, pc), &c) || c.parent_pc >= size)
+		ix = inl_index(gb, f, entry, pc);
+		if (ix >= last || !inl_call_at(gb, tree, ix, &c) || c.parent_pc >= size)
 			break;
+		last = ix;
 		if (n < max - 1)
 			set_frame(gb, f, entry, pc, c.name, true, &out[n++]);
 		pc = entry + c.parent_pc;
