@@ -20,7 +20,9 @@ static volatile size_t sink;
 
 static void probe(struct bw_dwarflines *dl, uint64_t vaddr)
 {
+	struct bw_srcframe fr[8];
 	struct bw_srcline sl;
+	int n;
 
 	if (!bw_dwarflines__lookup(dl, vaddr, &sl)) {
 		sink += sl.line + sl.function_entry + sl.inlined_entry;
@@ -30,6 +32,11 @@ static void probe(struct bw_dwarflines *dl, uint64_t vaddr)
 	}
 	if (!bw_dwarflines__lookup_line(dl, vaddr, &sl))
 		sink += sl.line + (sl.file ? strlen(sl.file) : 0);
+	/* the inline chain: call sites, and the concrete tree walked up */
+	n = bw_dwarflines__frames(dl, vaddr, fr, 8);
+	for (int i = 0; i < n; i++)
+		sink += fr[i].line + (fr[i].file ? strlen(fr[i].file) : 0) +
+			(fr[i].function ? strlen(fr[i].function) : 0);
 }
 
 static size_t add(uint64_t *v, size_t n, uint64_t addr)
