@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/build/fuzz
 CLANG=${CLANG:-clang}
-HARNESSES=(elfsyms dwarflines gopclntab proc kallsyms)
+HARNESSES=(elfsyms dwarflines gopclntab goruntime proc kallsyms)
 export LSAN_OPTIONS=suppressions=$ROOT/tests/fuzz/lsan.supp:print_suppressions=0
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-std=gnu11 -D_GNU_SOURCE -Wall -Iinclude -Iuser -Ibuild"
@@ -28,6 +28,10 @@ deps() {
 	elfsyms) echo "user/elfsyms.c -lelf" ;;
 	dwarflines) echo "user/dwarflines.c -ldw -lelf" ;;
 	gopclntab) echo "user/gopclntab.c user/log.c -lelf -lpthread" ;;
+	goruntime)
+		echo "user/golayout.c user/goruntime.c user/gosnap.c user/gopclntab.c user/proc.c" \
+			"user/stacks.c user/u64map.c user/log.c -ldw -lelf -lcapstone -lpthread"
+		;;
 	proc) echo "user/proc.c" ;;
 	kallsyms) echo "user/kallsyms.c" ;;
 	*) echo "unknown harness '$1'" >&2; return 1 ;;
@@ -39,7 +43,7 @@ asan_options() {
 	case $1 in
 	# full malloc stacks, so that lsan.supp can name the libdw function (libdw has no frame
 	# pointers); costs ~30% of the speed
-	dwarflines) echo "fast_unwind_on_malloc=0" ;;
+	dwarflines | goruntime) echo "fast_unwind_on_malloc=0" ;;
 	*) echo "" ;;
 	esac
 }
@@ -47,7 +51,7 @@ asan_options() {
 # committed seed directories of each harness
 seed_dirs() {
 	case $1 in
-	elfsyms | dwarflines) echo "tests/fuzz/corpus/elf" ;;
+	elfsyms | dwarflines | goruntime) echo "tests/fuzz/corpus/elf" ;;
 	*) echo "tests/fuzz/corpus/$1" ;;
 	esac
 }
@@ -94,7 +98,7 @@ make_seeds() {
 	rm -rf "$dest" && mkdir -p "$dest"
 	libc=$(ldd /bin/true | awk '/libc.so/ {print $3}')
 	case $h in
-	elfsyms | dwarflines)
+	elfsyms | dwarflines | goruntime)
 		put_elf "$dest" true /bin/true
 		put "$dest" libc-64k "$libc" 65536
 		for f in $(go_seeds); do put_elf "$dest" "$(basename "$f")" "$f"; done
