@@ -134,7 +134,7 @@ replay() {
 }
 
 fuzz() {
-	local h=$1 secs=$2 runs=${3:--1} corpus=$OUT/corpus/$1 crashes=$OUT/crashes/$1/ log=$OUT/log/$1.log
+	local h=$1 secs=$2 runs=${3:--1} corpus=$OUT/corpus/$1 crashes=$OUT/crashes/$1/ log=$OUT/log/$1.log n
 	local -a dirs
 	mkdir -p "$corpus" "$crashes"
 	read -ra dirs <<<"$(seed_dirs "$h")"
@@ -146,8 +146,12 @@ fuzz() {
 		echo "fuzz: $h: CRASH (log: ${log#"$ROOT"/}, input in ${crashes#"$ROOT"/})" >&2
 		return 1
 	fi
-	echo "fuzz: $h: $(grep -m1 -oE 'stat::number_of_executed_units: *[0-9]+' "$log" |
-		grep -oE '[0-9]+$') runs in ${secs}s, corpus $(find "$corpus" -type f | wc -l) files, no crash"
+	n=$(grep -m1 -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$')
+	if [ "$runs" = 0 ]; then
+		echo "fuzz: $h: $n seed and corpus inputs run once, no crash"
+	else
+		echo "fuzz: $h: $n runs in ${secs}s, corpus $(find "$corpus" -type f | wc -l) files, no crash"
+	fi
 }
 
 elf_seeds() {
