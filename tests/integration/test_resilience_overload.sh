@@ -4,7 +4,7 @@
 # come faster than the maps can hold them. blockwatch keeps running and reporting; every
 # interval record counts the drops per kind (since attach and in the interval, which add up),
 # names the figures that are lower bounds when something was dropped, and the tables show the
-# drops in their header line.
+# drops in their header line, and the metrics count them per kind too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/safetylib.sh"
 safety_prereqs
@@ -51,6 +51,19 @@ rc=0
 [ "$rc" -eq 0 ] || fail "blockwatch (tables) exited $rc: $(tail -5 "$BW_TMP/o.err")"
 grep -E '^=== .*drops: .*sleepers_full [0-9]+' "$BW_TMP/o.txt" ||
 	fail "no drop counts in the tables' header lines: $(grep '^===' "$BW_TMP/o.txt")"
+
+# the same in the metrics (--textfile writes what /metrics serves)
+rc=0
+"$BLOCKWATCH" -p "$churn_c_PID,$churn_go_PID" "${bounds[@]}" -i 0.5 -c 2 --no-tui \
+	--textfile "$BW_TMP/o.prom" >/dev/null 2>"$BW_TMP/o.err" || rc=$?
+[ "$rc" -eq 0 ] || fail "blockwatch (metrics) exited $rc: $(tail -5 "$BW_TMP/o.err")"
+for kind in ringbuf sleepers_full waits_full ustack kstack; do
+	grep -qE "^blockwatch_dropped_events_total\{kind=\"$kind\"\} [0-9]" "$BW_TMP/o.prom" ||
+		fail "no blockwatch_dropped_events_total for $kind in the metrics"
+done
+grep -qE '^blockwatch_dropped_events_total\{kind="sleepers_full"\} [1-9]' "$BW_TMP/o.prom" ||
+	fail "metrics: no sleepers_full drop counted: $(grep dropped "$BW_TMP/o.prom")"
+echo "metrics: $(grep '^blockwatch_dropped_events_total' "$BW_TMP/o.prom" | tr '\n' ' ')"
 
 alive_and_progressing churn_c
 alive_and_progressing churn_go churn
