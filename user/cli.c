@@ -46,6 +46,7 @@ static const char usage[] =
 	"      --pprof PATH       a pprof profile of what is blocked, each report\n"
 	"  -f, --folded PATH      folded stacks for flame graphs, each report\n"
 	"      --folded-waits     folded stacks count completed waits instead\n"
+	"      --flamegraph PATH  an SVG flame graph of what is blocked, each report\n"
 	"  -v, --verbose          more diagnostics (-vv: libbpf's too)\n"
 	"  -h, --help             this text\n"
 	"  -V, --version          version\n"
@@ -79,6 +80,7 @@ enum {
 	OPT_TEXTFILE,
 	OPT_PPROF,
 	OPT_FOLDED_WAITS,
+	OPT_FLAMEGRAPH,
 	OPT_COMM,
 	OPT_CGROUP,
 };
@@ -111,6 +113,7 @@ static const struct option long_options[] = {
 	{ "pprof", required_argument, NULL, OPT_PPROF },
 	{ "folded", required_argument, NULL, 'f' },
 	{ "folded-waits", no_argument, NULL, OPT_FOLDED_WAITS },
+	{ "flamegraph", required_argument, NULL, OPT_FLAMEGRAPH },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -212,7 +215,7 @@ static int set_path(const char **path, const char *arg, const char *opt, char *e
 	return 0;
 }
 
-/* The exporters' options (out_prom, out_textfile, out_pprof, out_folded). */
+/* The exporters' options (out_prom, out_textfile, out_pprof, out_folded, out_flame). */
 static int parse_export_option(int opt, const char *arg, struct bw_config *cfg, char *err,
 			       size_t err_size)
 {
@@ -240,6 +243,8 @@ static int parse_export_option(int opt, const char *arg, struct bw_config *cfg, 
 	case OPT_FOLDED_WAITS:
 		cfg->folded_waits = true;
 		return 0;
+	case OPT_FLAMEGRAPH:
+		return set_path(&cfg->flame_path, arg, "--flamegraph", err, err_size);
 	default:
 		return -EINVAL;
 	}

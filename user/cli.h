@@ -61,6 +61,7 @@ struct bw_config {
 	const char *pprof_path;	   /* --pprof PATH: gzip'd pprof profile */
 	const char *folded_path;   /* --folded PATH: folded stacks */
 	bool folded_waits;	   /* --folded-waits: completed waits, not blocked now */
+	const char *flame_path;	   /* --flamegraph PATH: SVG flame graph */
 };
 
 /* Result of parsing. */

@@ -9,6 +9,7 @@
 
 #include "drops.h"
 #include "log.h"
+#include "out_flame.h"
 #include "out_folded.h"
 #include "out_json.h"
 #include "out_pprof.h"
@@ -41,6 +42,7 @@ struct bw_report_writer {
 	struct bw_out_textfile *textfile;
 	struct bw_out_pprof *pprof;
 	struct bw_out_folded *folded;
+	struct bw_out_flame *flame;
 	struct bw_trend_opts trend_opts;
 	struct bw_u64map trends; /* site id -> struct site_trend */
 	uint64_t reports;
@@ -138,6 +140,11 @@ static int open_exporters(struct bw_report_writer *w)
 		if (!w->folded)
 			return ctor_error();
 	}
+	if (cfg->flame_path) {
+		w->flame = bw_out_flame__new(cfg->flame_path, NULL);
+		if (!w->flame)
+			return ctor_error();
+	}
 	return 0;
 }
 
@@ -152,6 +159,8 @@ static void write_exporters(struct bw_report_writer *w, const struct bw_report *
 		bw_out_pprof__update(w->pprof, rep);
 	if (w->folded)
 		bw_out_folded__update(w->folded, rep);
+	if (w->flame)
+		bw_out_flame__update(w->flame, rep);
 }
 
 struct bw_report_writer *bw_report_writer__new(const struct bw_config *cfg)
@@ -192,6 +201,7 @@ void bw_report_writer__free(struct bw_report_writer *w)
 	bw_out_textfile__free(w->textfile);
 	bw_out_pprof__free(w->pprof);
 	bw_out_folded__free(w->folded);
+	bw_out_flame__free(w->flame);
 	if (w->own_out && w->out)
 		fclose(w->out);
 	for (size_t i = 0; i < w->trends.cap; i++)
