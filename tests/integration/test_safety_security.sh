@@ -6,9 +6,10 @@
 #     and thread names (prctl PR_SET_NAME), one function's name and its source file's name hold
 #     ESC sequences, BEL, quotes, backslashes and a newline (patched into the binary's symbol
 #     table and DWARF): no raw control byte reaches the tables, the log, the JSON (which parses
-#     and gives the names back), the Prometheus text, the pprof profile or the folded stacks;
+#     and gives the names back), the Prometheus text, the pprof profile, the folded stacks or
+#     the SVG flame graph (which must parse as XML);
 #   - report files are created without following symlinks and with safe permissions: a
-#     symlink planted at the -o, --textfile, --pprof or --folded path is refused with one line
+#     symlink planted at the -o, --textfile, --pprof, --folded or --flamegraph path is refused with one line
 #     and status 1 or 2, its target untouched;
 #   - no shell and no other program is ever started: no system, popen, exec* or posix_spawn
 #     in user/, nor among the binary's imports.
@@ -68,6 +69,7 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 rc=0
 "$BLOCKWATCH" -p "$evil_pid" -i 0.5 -c 4 --no-tui -s -K -v --prom "127.0.0.1:$port" \
 	--folded "$BW_TMP/evil.folded" --textfile "$BW_TMP/evil.prom" --pprof "$BW_TMP/evil.pb.gz" \
+	--flamegraph "$BW_TMP/evil.svg" \
 	>"$BW_TMP/evil.txt" 2>"$BW_TMP/evil.log" &
 bw=$!
 for ((i = 0; i < 40; i++)); do
@@ -108,6 +110,9 @@ clean("metrics.txt", ["fn_"])
 clean("evil.prom", ["fn_"])
 clean("evil.json", [])
 clean("evil.pprof.txt", ["fn_"])
+clean("evil.svg", ["fn_"])
+import xml.etree.ElementTree as ET
+ET.parse(os.path.join(d, "evil.svg"))  # raises on malformed XML
 # JSON parses, and gives the hostile names back byte for byte
 recs = [json.loads(l) for l in open(os.path.join(d, "evil.json"))]
 fns = {f.get("function") for r in recs for f in r.get("frames", [])}
@@ -133,7 +138,7 @@ pid=$!
 wait_for_line "$BW_TMP/blocker.out" '^ready' 10
 echo precious >"$BW_TMP/victim"
 touch -d '2001-01-01' "$BW_TMP/victim"
-for opt in -o --textfile --pprof --folded; do
+for opt in -o --textfile --pprof --folded --flamegraph; do
 	for link_to in "$BW_TMP/victim" "$BW_TMP/absent"; do
 		rm -f "$BW_TMP/link"
 		ln -s "$link_to" "$BW_TMP/link"
@@ -154,13 +159,14 @@ done
 (
 	umask 000
 	"$BLOCKWATCH" -p "$pid" -i 0.2 -c 1 -o "$BW_TMP/r.txt" --textfile "$BW_TMP/r.prom" \
-		--pprof "$BW_TMP/r.pb.gz" --folded "$BW_TMP/r.folded" 2>"$BW_TMP/err"
+		--pprof "$BW_TMP/r.pb.gz" --folded "$BW_TMP/r.folded" --flamegraph "$BW_TMP/r.svg" \
+		2>"$BW_TMP/err"
 ) || fail "report files: $(cat "$BW_TMP/err")"
-for f in r.txt r.prom r.pb.gz r.folded; do
+for f in r.txt r.prom r.pb.gz r.folded r.svg; do
 	mode=$(stat -c %a "$BW_TMP/$f")
 	[ $((0$mode & 022)) -eq 0 ] || fail "$f created with mode $mode under umask 000"
 done
-echo "report files created with modes: $(cd "$BW_TMP" && stat -c '%n %a' r.txt r.prom r.pb.gz r.folded | tr '\n' ' ')"
+echo "report files created with modes: $(cd "$BW_TMP" && stat -c '%n %a' r.txt r.prom r.pb.gz r.folded r.svg | tr '\n' ' ')"
 
 echo "-- no shell"
 calls=$(grep -nE '\b(system|popen|execl|execlp|execle|execv|execvp|execvpe|execve|fexecve|posix_spawnp?|vfork|fork)\s*\(|/bin/sh' \
