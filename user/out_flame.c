@@ -289,7 +289,7 @@ static void put_fill(FILE *f, const struct node *n, const char *label)
 	unsigned int a = h % 40, b = (h >> 8) % 40, c = (h >> 16) % 40;
 
 	if (n->leak_value == n->value)
-		fprintf(f, "rgb(%u,%u,%u)", 215 + a, 40 + b, 40 + c / 2);
+		fprintf(f, "rgb(%u,%u,%u)", 215 + a, 40 + b / 2, 40 + c / 2);
 	else if (n->kinds == 1u << BW_KIND_GOROUTINE)
 		fprintf(f, "rgb(%u,%u,%u)", 90 + a, 160 + b, 215 + c);
 	else if (n->kinds == 1u << BW_KIND_FUTEX)
@@ -435,11 +435,13 @@ static void put_header(FILE *f, const struct totals *tot, const struct bw_flame_
 		width, height, width, height, FONT_SIZE, PAD,
 		o->waits ? "waits completed in the interval" : "blocked now");
 	fprintf(f,
-		"<text x=\"%.0f\" y=\"40\">%s: %" PRIu64 " %s at %zu sites in %zu processes, "
-		"%zu leak sites</text>\n",
-		PAD, ts, tot->value, o->waits ? "waits" : "blocked", tot->sites, tot->procs,
-		tot->leaks);
-	put_legend(f, width);
+		"<text x=\"%.0f\" y=\"40\">%s: %" PRIu64 " %s at %zu site%s in %zu process%s, "
+		"%zu leak site%s</text>\n",
+		PAD, ts, tot->value, o->waits ? "waits" : "blocked", tot->sites,
+		tot->sites == 1 ? "" : "s", tot->procs, tot->procs == 1 ? "" : "es", tot->leaks,
+		tot->leaks == 1 ? "" : "s");
+	if (width >= 800) /* else it would cover the totals */
+		put_legend(f, width);
 }
 
 static int build(struct tree *t, const struct bw_report *rep, bool waits, struct totals *tot)

@@ -185,7 +185,7 @@ static void test_out_flame__widths_merged(void **state UNUSED)
 	assert_true(recv->y == send->y && fabs(recv->x + recv->w - send->x) < 0.02);
 	assert_true(fabs(root->w - 1180) < 0.02);
 	assert_string_equal(root->text, "app (100)");
-	assert_non_null(strstr(svg, "4 blocked at 2 sites in 1 processes, 0 leak sites"));
+	assert_non_null(strstr(svg, "4 blocked at 2 sites in 1 process, 0 leak sites"));
 	assert_non_null(strstr(svg, "2023-11-14 22:13:20 UTC"));
 	check_text(svg);
 	check_xml(svg, n);
@@ -222,7 +222,7 @@ static void test_out_flame__leak_colour(void **state UNUSED)
 	assert_false(is_leak_red(recv));
 	assert_false(is_leak_red(root));
 	assert_true(recv->b > 200 && recv->r < 140);
-	assert_non_null(strstr(svg, "at 2 sites in 1 processes, 1 leak sites"));
+	assert_non_null(strstr(svg, "at 2 sites in 1 process, 1 leak site"));
 	check_xml(svg, n);
 	free(svg);
 	bw_agg__free(agg);
@@ -321,7 +321,7 @@ static void test_out_flame__empty(void **state UNUSED)
 
 	assert_null(strstr(svg, "<g>"));
 	assert_non_null(strstr(svg, "nothing is blocked"));
-	assert_non_null(strstr(svg, "0 blocked at 0 sites in 0 processes"));
+	assert_non_null(strstr(svg, "0 blocked at 0 sites in 0 processes, 0 leak sites"));
 	check_xml(svg, 0);
 	free(svg);
 }
