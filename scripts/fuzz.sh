@@ -142,11 +142,11 @@ fuzz() {
 	if ! ASAN_OPTIONS=$(asan_options "$h") "$OUT/bin/fuzz_$h" -max_total_time="$secs" -runs="$runs" -timeout=10 \
 		-rss_limit_mb=2048 -artifact_prefix="$crashes" -print_final_stats=1 \
 		"$corpus" "${dirs[@]}" "$OUT/seeds/$h" >"$log" 2>&1; then
-		grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -20 >&2
+		grep -aE 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -20 >&2
 		echo "fuzz: $h: CRASH (log: ${log#"$ROOT"/}, input in ${crashes#"$ROOT"/})" >&2
 		return 1
 	fi
-	n=$(grep -m1 -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$')
+	n=$(grep -a -m1 -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$')
 	if [ "$runs" = 0 ]; then
 		echo "fuzz: $h: $n seed and corpus inputs run once, no crash"
 	else
