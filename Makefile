@@ -149,6 +149,9 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
+bench: all
+	$(Q)scripts/bench.sh
+
 # The unit names the binary where it is installed; the settings file is never overwritten.
 install: blockwatch
 	install -D -m 0755 blockwatch $(DESTDIR)$(SBINDIR)/blockwatch

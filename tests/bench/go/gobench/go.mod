@@ -1,0 +1,3 @@
+module bwbench/gobench
+
+go 1.19

@@ -1,0 +1,3 @@
+module bwbench/httpserver
+
+go 1.19
