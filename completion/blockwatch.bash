@@ -38,7 +38,7 @@ _blockwatch()
 		COMPREPLY=($(compgen -d -- "${cur:-/sys/fs/cgroup/}"))
 		return
 		;;
-	-o | --output | --textfile | --pprof | -f | --folded)
+	-o | --output | --textfile | --pprof | -f | --folded | --flamegraph)
 		if declare -F _filedir >/dev/null; then
 			_filedir
 		else
@@ -60,7 +60,7 @@ _blockwatch()
 		COMPREPLY=($(compgen -W '-p --pid --comm --cgroup -i --interval -d --duration -c --count -j --json
 			-o --output -n --top -s --stacks -K --kernel-stacks --no-goroutines -D --detail
 			--sample --max-sleepers --max-sites --max-stacks --history --window --no-tui
-			--runtime-threads --prom --prom-top --textfile --pprof -f --folded --folded-waits
+			--runtime-threads --prom --prom-top --textfile --pprof -f --folded --folded-waits --flamegraph
 			-v --verbose -h --help -V --version' -- "$cur"))
 	fi
 } &&
