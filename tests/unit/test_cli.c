@@ -12,7 +12,7 @@
 #include "cli.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_ARGS 12
+#define MAX_ARGS 16
 
 /* argv from a NULL-terminated list, "blockwatch" first; argv is permuted by getopt */
 static int make_argv(const char *const *args, char **argv)
@@ -443,12 +443,49 @@ static void test_cli__argv_strings_unchanged(void **state)
 	assert_string_equal(cfg.output_path, "f");
 }
 
+/* The exporters and the system-wide selectors, whose fields the tables above do not cover. */
+static void test_cli__exporters_and_selectors(void **state)
+{
+	static const char *const full[] = {
+		"-p", "7",	     "--prom",	       "9464",	       "--prom-top",
+		"5",  "--textfile",  "/t/a.prom",      "--pprof",      "/t/b.pb.gz",
+		"-f", "/t/c.folded", "--folded-waits", "--flamegraph", "/t/d.svg",
+		NULL
+	};
+	static const char *const wide[] = { "--comm",	"nginx",	 "--comm", "postgres",
+					    "--cgroup", "/system.slice", NULL };
+	static const char *const bad_prom[] = { "-p", "1", "--prom", "not-an-address", NULL };
+	struct bw_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(full, &cfg, err, sizeof(err)), BW_CLI_RUN);
+	assert_string_equal(cfg.prom_listen, "9464");
+	assert_int_equal(cfg.prom_top, 5);
+	assert_string_equal(cfg.textfile_path, "/t/a.prom");
+	assert_string_equal(cfg.pprof_path, "/t/b.pb.gz");
+	assert_string_equal(cfg.folded_path, "/t/c.folded");
+	assert_true(cfg.folded_waits);
+	assert_string_equal(cfg.flame_path, "/t/d.svg");
+
+	assert_int_equal(parse(wide, &cfg, err, sizeof(err)), BW_CLI_RUN);
+	assert_int_equal(cfg.npids, 0); /* system-wide */
+	assert_int_equal(cfg.ncomms, 2);
+	assert_string_equal(cfg.comms[0], "nginx");
+	assert_string_equal(cfg.comms[1], "postgres");
+	assert_string_equal(cfg.cgroup, "/system.slice");
+
+	assert_int_equal(parse(bad_prom, &cfg, err, sizeof(err)), BW_CLI_ERROR);
+	assert_non_null(strstr(err, "--prom"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cli__defaults),
 		cmocka_unit_test(test_cli__valid),
 		cmocka_unit_test(test_cli__errors),
+		cmocka_unit_test(test_cli__exporters_and_selectors),
 		cmocka_unit_test(test_cli__pid_limits),
 		cmocka_unit_test(test_cli__pid_list_too_long),
 		cmocka_unit_test(test_cli__help_version),
