@@ -38,7 +38,7 @@ cleanup() {
 	local p
 	# BENCH_KEEP=DIR keeps the raw measurements (report.py renders them again without a run)
 	if [ -n "${BENCH_KEEP:-}" ]; then
-		mkdir -p "$BENCH_KEEP" && { cp "$work"/*.tsv "$BENCH_KEEP/" 2>/dev/null || true; }
+		mkdir -p "$BENCH_KEEP" && { cp "$work"/*.tsv "$work"/*.err "$BENCH_KEEP/" 2>/dev/null || true; }
 	fi
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
@@ -124,15 +124,17 @@ machine_info() {
 
 # ---- processes ----
 
-# wait_for FILE REGEX [SECONDS]: until FILE has a line matching REGEX
-wait_for() {
+# try_wait_for FILE REGEX [SECONDS]: until FILE has a line matching REGEX; 1 on timeout
+try_wait_for() {
 	local file=$1 re=$2 limit=$((${3:-20} * 100)) i
 	for ((i = 0; i < limit; i++)); do
 		grep -qE "$re" "$file" 2>/dev/null && return 0
 		sleep 0.01
 	done
-	die "timed out waiting for /$re/ in $file"
+	return 1
 }
+
+wait_for() { try_wait_for "$@" || die "timed out waiting for /$2/ in $1"; }
 
 # wait_exists FILE [SECONDS]
 wait_exists() {
@@ -153,6 +155,9 @@ cpu_ms() {
 	f=${f##*) }
 	awk -v hz="$(getconf CLK_TCK)" '{print int(($12 + $13) * 1000 / hz)}' <<<"$f"
 }
+
+# voluntary context switches of every thread of a process: the sleeps sched_switch sees
+thread_sleeps() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {s += $2} END {print s + 0}'; }
 
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
@@ -217,16 +222,29 @@ bw_start() { # bw_start PID ARGS...: blockwatch with JSON to $work/bw.json; sets
 }
 
 # bt_start PID SCRIPT: bpftrace needs tracefs for tracepoints (and to detach uprobes cleanly);
-# it is mounted in a mount namespace of bpftrace's own, the machine's mounts stay as they are
+# unless the machine has it mounted already, it is mounted in a mount namespace of bpftrace's
+# own: the machine's mounts stay as they are
 bt_start() {
-	rm -f "$work/bt.out"
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	BT_SCRIPT="$2 BEGIN { printf(\"ready\\n\"); }" unshare -m --propagation private sh -c \
-		'mount -t tracefs nodev /sys/kernel/tracing && exec bpftrace -B line -p "$0" -e "$BT_SCRIPT"' \
-		"$1" >"$work/bt.out" 2>>"$work/bt.err" &
-	TOOL=$!
-	PIDS+=("$TOOL")
-	wait_for "$work/bt.out" '^ready'
+	local try i
+	for try in 1 2; do
+		rm -f "$work/bt.out"
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		BT_SCRIPT="$2 BEGIN { printf(\"ready\\n\"); }" unshare -m --propagation private sh -c \
+			'{ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; } &&
+			exec bpftrace -B line -p "$0" -e "$BT_SCRIPT"' \
+			"$1" >"$work/bt.out" 2>>"$work/bt.err" &
+		TOOL=$!
+		PIDS+=("$TOOL")
+		for ((i = 0; i < 3000; i++)); do
+			grep -q '^ready' "$work/bt.out" 2>/dev/null && return 0
+			kill -0 "$TOOL" 2>/dev/null || break
+			sleep 0.01
+		done
+		log "bpftrace not ready (try $try): $(ps -o stat=,wchan= -p "$TOOL" | xargs) $(tail -2 "$work/bt.err" | tr '\n' ' ')"
+		kill -9 "$TOOL" 2>/dev/null || true
+		wait "$TOOL" 2>/dev/null || true
+	done
+	die "bpftrace did not start"
 }
 
 floor_start() { # floor_start go|sched PID
@@ -277,7 +295,7 @@ start_go_tool() {
 GO_MODES="bare blockwatch detail floor bpftrace trace pprof"
 
 go_micro() {
-	local b=$1 rep mode line addr c0 t0
+	local b=$1 rep mode line addr c0 t0 v0
 	start_target "gobench-$b" "$bin/gobench" -bench "$b"
 	addr=$(awk '/^pprof/ {print $2}' "$work/gobench-$b.out")
 	target_cmd "gobench-$b" "run 0.3" >/dev/null # warm-up
@@ -287,11 +305,13 @@ go_micro() {
 			start_go_tool "$mode" "$TPID" "$bin/gobench" "$addr"
 			record 1 "$b" "$mode" "$rep" attach_ms $(($(now_ms) - t0))
 			c0=$([ -n "$TOOL" ] && cpu_ms "$TOOL" || echo 0)
+			v0=$(thread_sleeps "$TPID")
 			if [ "$mode" = trace ]; then
 				line=$(target_cmd "gobench-$b" "trace $SECS $work/trace.out")
 			else
 				line=$(target_cmd "gobench-$b" "run $SECS")
 			fi
+			record 1 "$b" "$mode" "$rep" thread_sleeps $(($(thread_sleeps "$TPID") - v0))
 			[ -n "$TOOL" ] && [ "$mode" != pprof ] &&
 				record 1 "$b" "$mode" "$rep" tool_cpu_ms $(($(cpu_ms "$TOOL") - c0))
 			tool_stop
@@ -319,7 +339,7 @@ wrk_run() { # wrk_run URL SECS -> "REQ_PER_S P50_MS P99_MS"
 }
 
 go_http() {
-	local rep mode app pp url t0 c0 rps p50 p99 tc
+	local rep mode app pp url t0 c0 rps p50 p99 tc v0
 	start_target httpserver "$bin/httpserver"
 	read -r _ app pp <"$work/httpserver.out"
 	url="http://$app/item?id=7"
@@ -338,13 +358,16 @@ go_http() {
 				PIDS+=("$tc")
 				sleep 0.2
 			fi
+			v0=$(thread_sleeps "$TPID")
 			read -r rps p50 p99 <<<"$(wrk_run "$url" "$HTTP_SECS")"
+			record 1 http "$mode" "$rep" thread_sleeps $(($(thread_sleeps "$TPID") - v0))
 			[ -n "$tc" ] && wait "$tc"
 			[ -n "$TOOL" ] && [ "$mode" != pprof ] &&
 				record 1 http "$mode" "$rep" tool_cpu_ms $(($(cpu_ms "$TOOL") - c0))
 			tool_stop
 			[ -n "$rps" ] || die "wrk ($mode): $(cat "$work/wrk.out")"
 			record 1 http "$mode" "$rep" req_per_s "$rps"
+			record 1 http "$mode" "$rep" secs "$HTTP_SECS"
 			record 1 http "$mode" "$rep" p50_ms "$p50"
 			record 1 http "$mode" "$rep" p99_ms "$p99"
 			if [ "$mode" = bpftrace ]; then

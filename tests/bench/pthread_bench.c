@@ -8,7 +8,9 @@
  *                                  doing I/O under a lock would), so the next
  *                                  thread futex-waits: one sleep per op (with
  *                                  short critical sections and no yield,
- *                                  1 op in 40,000 slept)
+ *                                  1 op in 40,000 slept). All on one CPU:
+ *                                  over two, a loaded machine made it 0.3 to
+ *                                  1 sleep per op
  *   pthread_bench cond [PAIRS]     PAIRS (default 1) ping-pong pairs on a
  *                                  mutex and two condition variables; one op
  *                                  is a round trip (two sleeps, two wakeups)
@@ -24,6 +26,7 @@
  * and answers each with "result NAME NS_PER_OP OPS SLEEPS", SLEEPS being the
  * voluntary context switches of the process during the run (all threads).
  */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -232,6 +235,23 @@ static void run(double secs)
 	fflush(stdout);
 }
 
+/* The process's first allowed CPU; threads created later inherit it. */
+static void pin_to_one_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, &set)) {
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			return;
+		}
+	}
+}
+
 static void start_thread(void *(*fn)(void *), void *arg)
 {
 	pthread_t t;
@@ -249,6 +269,7 @@ static int setup(int argc, char **argv)
 	bench = argv[1];
 	if (!strcmp(bench, "mutex")) {
 		nthreads = n > 0 ? (int)n : 4;
+		pin_to_one_cpu();
 	} else if (!strcmp(bench, "cond")) {
 		nthreads = n > 0 ? (int)n : 1;
 	} else if (!strcmp(bench, "sites") && n > 0) {
