@@ -76,6 +76,36 @@ rate() {
 	echo "$best $best_cpu"
 }
 
+# recovered NAME KEY BEFORE_CPU: work per CPU second back to at least 60% of BEFORE_CPU (what
+# rate printed second before attaching). Other tests' blockwatch runs on a shared machine put
+# their own sched_switch programs on every context switch for a while, so a slow measure is
+# retried for up to ~30 s: a probe or program of ours left behind would slow every one.
+recovered() {
+	local name=$1 key=$2 before=$3 i r cpu
+	for ((i = 0; i < 7; i++)); do
+		read -r r cpu <<<"$(rate "$name" "$key" 2)"
+		echo "$name after: $r/s, $cpu per CPU-s (before: $before per CPU-s)"
+		[ $((cpu * 100)) -ge $((before * 60)) ] && return 0
+	done
+	fail "$name: work per CPU second did not recover: $cpu after, $before before"
+}
+
+# like_control NAME CONTROL: work per CPU second of target NAME at least 60% of that of CONTROL,
+# a fresh copy of the same program that was never watched, measured alongside. For targets that
+# switch context all the time (the C queue), whose cost per switch moves with every BPF program
+# anyone attaches to sched_switch on the machine, so that a before/after comparison is unfair
+# while other tests run.
+like_control() {
+	local name=$1 control=$2 i r cpu rc cpuc
+	for ((i = 0; i < 5; i++)); do
+		read -r r cpu <<<"$(rate "$name" "" 1)"
+		read -r rc cpuc <<<"$(rate "$control" "" 1)"
+		echo "$name: $r/s, $cpu per CPU-s; never watched $control: $rc/s, $cpuc per CPU-s"
+		[ $((cpu * 100)) -ge $((cpuc * 60)) ] && return 0
+	done
+	fail "$name: $cpu work per CPU second, a never-watched copy $cpuc"
+}
+
 # alive_and_progressing NAME: the target runs and its counter moves within 3 s (no deadlock).
 alive_and_progressing() {
 	local name=$1 key=${2:-} pid a i
