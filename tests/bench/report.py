@@ -169,7 +169,9 @@ def part1(r, meta):
     out.append(table(["benchmark", "blockwatch/bare", "detail/bare", "floor/bare",
                       "detail/floor", "bpftrace/detail", "trace/bare", "pprof/bare",
                       "parks / readies per op", "bare spread"], rows))
-    out += ["", "*parks / readies per op*: counted by the bpftrace peer (while attached) over "
+    out += ["", "*detail/floor* is blockwatch/floor for the probes: the default view places no "
+            "uprobe (its floor, the empty sched programs, is measured in part 2). "
+            "*parks / readies per op*: counted by the bpftrace peer (while attached) over "
             "the run's operations. *bare spread*: (max − min) / median of the bare runs, the "
             "noise level of this machine.", ""]
     out.append(part1_http(r))
