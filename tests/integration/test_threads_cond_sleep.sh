@@ -32,8 +32,9 @@ sites = bwjson.sites_with(recs, "nap_in_loop", kind="offcpu")
 assert len(sites) == 1, "no off-CPU site in nap_in_loop:\n" + bwjson.describe(bwjson.last_interval(recs))
 s = sites[0]
 assert s["reason"] in ("clock_nanosleep", "nanosleep"), s["reason"]
-# 2 s interval of 100 ms naps: about 20 completed waits of about 100 ms
-assert 14 <= s["waits"] <= 21, f"waits {s['waits']}"
+# 2 s interval of 100 ms naps: up to 20 completed waits of about 100 ms (fewer when a loaded
+# machine runs the napping thread late: the durations below are the real check)
+assert 8 <= s["waits"] <= 21, f"waits {s['waits']}"
 w = s["wait_ns"]
 assert 95e6 <= w["p50"] <= 140e6, f"p50 {w['p50']}"
 assert 100e6 <= w["max"] <= 250e6, f"max {w['max']}"
