@@ -452,9 +452,10 @@ pipeline_level() {
 	python3 "$root/tests/bench/bpfinfo.py" "$TOOL" progs | sort >"$work/progs.1"
 	record 3 "$label" bw 1 tool_cpu_ms $(($(cpu_ms "$TOOL") - c0))
 	record 3 "$label" bw 1 wall_ms "$el"
-	# every wait of the run in a regular report: one more after the run (bwcount.py skips the
-	# final report, which may repeat the last one)
-	wait_reports $(($(reports) + 1))
+	# every wait of the run in a regular report: two more after the run, as the first may have
+	# begun collecting before the run ended (bwcount.py skips the final report, which may repeat
+	# the last one)
+	wait_reports $(($(reports) + 2))
 	join "$work/progs.0" "$work/progs.1" 2>/dev/null | while read -r prog ns0 n0 ns1 n1; do
 		[ $((n1 - n0)) -gt 0 ] || continue
 		record 3 "$label" bw 1 "bpf_ns:$prog" $((ns1 - ns0))

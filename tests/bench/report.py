@@ -397,7 +397,8 @@ def reading_part1(r):
         "`/proc/PID/mem` once per interval. What remains is the thread level: blockwatch's "
         "`tp_btf/sched_switch` program runs at every voluntary sleep of the target's threads "
         "(Go's idle Ms sleep on futexes between bursts) and captures a user and a kernel stack "
-        f"each time ({f_ns(sw)} ns per run in part 3)."
+        f"each time ({f_ns(sw)} ns per run on average, over every switch on the machine, "
+        "during part 3's Go run)."
         + sleeps_note(r))
     trap = per_hit(r, "chan", "floor", "bare")
     prog = per_hit(r, "chan", "detail", "floor")
