@@ -6,7 +6,11 @@
  *
  *   runtime.gopark  a goroutine parks: note when, why and where
  *   runtime.ready   a parked goroutine is made runnable: the wait is over
- *   runtime.goexit0 a goroutine exits: forget it
+ *
+ * Nothing is probed on a path that does not block (goroutine exit
+ * included): a goroutine readied by the netpoller, which bypasses ready(),
+ * leaves its entry behind, and userspace prunes those against the
+ * goroutine snapshot (bw_godetail__prune).
  *
  * Userspace places each probe on an instruction the kernel emulates (the
  * conditional jump after the stack-guard compare), not on the first
@@ -37,6 +41,8 @@ const volatile __u32 sample_every = 1; /* time one goroutine in N (by goid) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1 << 20);
+	/* allocated as goroutines park: goroutines blocked since before attach cost nothing */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_go_key);
 	__type(value, struct bw_go_park);
 } parked SEC(".maps");
@@ -93,21 +99,56 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 }
 
 /*
+ * The goroutine's stack around sp, read in one go: the site's return
+ * addresses are nearly always inside it, and one read of a kilobyte costs
+ * less than the eight reads of a frame-pointer walk.
+ */
+#define WINDOW_WORDS 128
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[WINDOW_WORDS]);
+} window_scratch SEC(".maps");
+
+/* The frame record {saved fp, return address} at fp, from the window when it is there. */
+static __always_inline int frame_record(const __u64 *win, __u64 sp, __u64 fp, __u64 rec[2])
+{
+	__u64 idx = (fp - sp) / sizeof(__u64);
+
+	if (win && fp >= sp && !(fp & 7) && idx < WINDOW_WORDS - 1) {
+		idx &= WINDOW_WORDS - 1;
+		rec[0] = win[idx];
+		rec[1] = win[(idx + 1) & (WINDOW_WORDS - 1)];
+		return 0;
+	}
+	return bpf_probe_read_user(rec, 2 * sizeof(__u64), (void *)fp);
+}
+
+/*
  * The site's identity: the wait reason and up to BW_GO_SITE_DEPTH return
  * addresses, the first from [sp] (at entry, the caller is only there), the
  * rest along the frame pointers from rbp, which is still the caller's.
  */
 static __always_inline __u64 site_of(struct pt_regs *ctx, __u32 reason)
 {
-	__u64 h = 0xcbf29ce484222325ULL ^ reason, ret = 0, fp = ctx->bp;
+	__u64 h = 0xcbf29ce484222325ULL ^ reason, ret = 0, fp = ctx->bp, sp = ctx->sp;
+	__u32 zero = 0;
+	__u64 *win = bpf_map_lookup_elem(&window_scratch, &zero);
 
-	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)ctx->sp))
+	/* near the top of a mapping the window cannot be read whole: walk word by word */
+	if (win && bpf_probe_read_user(win, WINDOW_WORDS * sizeof(__u64), (void *)sp))
+		win = NULL;
+	if (win)
+		ret = win[0];
+	else if (bpf_probe_read_user(&ret, sizeof(ret), (void *)sp))
 		return 0;
 	h = mix(h, ret);
 	for (int i = 1; i < BW_GO_SITE_DEPTH && fp; i++) {
 		__u64 rec[2];
 
-		if (bpf_probe_read_user(rec, sizeof(rec), (void *)fp))
+		if (frame_record(win, sp, fp, rec))
 			break;
 		h = mix(h, rec[1]);
 		if (rec[0] <= fp)
@@ -217,17 +258,5 @@ int BPF_KPROBE(go_ready)
 	if (dur > st->max_ns)
 		st->max_ns = dur;
 	__sync_fetch_and_add(&st->hist[hist_slot(dur)], 1);
-	return 0;
-}
-
-/* func goexit0(gp *g): a goroutine readied by the netpoller (not ready()) may exit */
-SEC("uprobe")
-int BPF_KPROBE(go_exit)
-{
-	struct bw_go_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
-
-	if (read_goid(ctx->ax, &key.goid))
-		return 0;
-	bpf_map_delete_elem(&parked, &key);
 	return 0;
 }

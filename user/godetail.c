@@ -3,11 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/stat.h>
 
 #include "godetail.h"
 #include "gopclntab.h"
 #include "loader.h"
 #include "log.h"
+#include "mapdelta.h"
 #include "u64map.h"
 
 /* cmp 0x10(%r14),%rsp: the stack-guard check of a small frame */
@@ -42,6 +45,7 @@ int bw_go_probe_offset(const uint8_t *code, size_t len)
 /* A parked goroutine seen by the probes, kept for one interval. */
 struct parked_copy {
 	struct bw_go_park park;
+	bool seen_waiting; /* by this interval's snapshot */
 };
 
 /* The snapshot's frames for a probe site. */
@@ -50,13 +54,112 @@ struct site_frames {
 	uint64_t frames[BW_MAX_STACK_DEPTH];
 };
 
-struct bw_godetail {
+/* One Go binary's BPF object and the processes using it. */
+struct shared_binary {
+	dev_t dev;
+	ino_t ino;
 	struct bw_go_probes *probes;
+	struct bw_go_links *every; /* attached to every process of the binary, or NULL */
+	int users;
+};
+
+struct bw_go_shared {
+	bool every_process;
+	struct shared_binary **v;
+	size_t n;
+	size_t cap;
+};
+
+struct bw_godetail {
+	struct bw_go_shared *shared;
+	struct shared_binary *bin;
+	struct bw_go_links *own;     /* attached to this process alone, or NULL */
+	struct bw_mapdelta previous; /* this process's per-site waits as read last time */
 	uint32_t sample_every;
+	uint64_t begin_ns;	 /* when this interval's parked map was read */
 	struct bw_u64map parked; /* goid + 1 -> struct parked_copy */
 	struct bw_u64map sites;	 /* probe site -> struct site_frames */
 	pid_t pid;
 };
+
+struct bw_go_shared *bw_go_shared__new(bool every_process)
+{
+	struct bw_go_shared *sh = calloc(1, sizeof(*sh));
+
+	if (sh)
+		sh->every_process = every_process;
+	return sh;
+}
+
+size_t bw_go_shared__binaries(const struct bw_go_shared *sh)
+{
+	return sh ? sh->n : 0;
+}
+
+static void free_binary(struct shared_binary *b)
+{
+	bw_go_links__free(b->every);
+	bw_go_probes__free(b->probes);
+	free(b);
+}
+
+void bw_go_shared__free(struct bw_go_shared *sh)
+{
+	if (!sh)
+		return;
+	for (size_t i = 0; i < sh->n; i++)
+		free_binary(sh->v[i]);
+	free(sh->v);
+	free(sh);
+}
+
+static struct shared_binary *find_binary(struct bw_go_shared *sh, const struct stat *st)
+{
+	for (size_t i = 0; i < sh->n; i++)
+		if (sh->v[i]->dev == st->st_dev && sh->v[i]->ino == st->st_ino)
+			return sh->v[i];
+	return NULL;
+}
+
+static struct shared_binary *add_binary(struct bw_go_shared *sh, const struct stat *st,
+					const struct bw_go_load_opts *lo)
+{
+	struct shared_binary *b, **grown;
+
+	if (sh->n == sh->cap) {
+		grown = realloc(sh->v, (sh->cap ? sh->cap * 2 : 8) * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		sh->v = grown;
+		sh->cap = sh->cap ? sh->cap * 2 : 8;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->dev = st->st_dev;
+	b->ino = st->st_ino;
+	b->probes = bw_go_probes__load(lo);
+	if (!b->probes) {
+		free(b);
+		return NULL;
+	}
+	sh->v[sh->n++] = b;
+	return b;
+}
+
+/* The last process of a binary is gone: its probes go too. */
+static void release_binary(struct bw_go_shared *sh, struct shared_binary *b)
+{
+	if (--b->users > 0)
+		return;
+	for (size_t i = 0; i < sh->n; i++) {
+		if (sh->v[i] != b)
+			continue;
+		sh->v[i] = sh->v[--sh->n];
+		break;
+	}
+	free_binary(b);
+}
 
 /* File offset of a runtime function's probe point, or 0 when it cannot be probed cheaply. */
 static uint64_t probe_point(const struct bw_gobin *gb, const char *name, bool required)
@@ -85,41 +188,65 @@ static uint64_t probe_point(const struct bw_gobin *gb, const char *name, bool re
 	return off;
 }
 
-struct bw_godetail *bw_godetail__new(const struct bw_godetail_opts *o)
+/* This process's probes: shared with its binary's other processes, or its own links. */
+static int attach_probes(struct bw_godetail *gd, const struct bw_godetail_opts *o,
+			 const char *binary, const struct bw_go_points *at)
 {
-	struct bw_go_attach_opts ao = {
-		.pid = o->pid,
+	struct bw_go_load_opts lo = {
 		.goid_offset = (uint32_t)o->layout->goid,
 		.sample_every = o->sample_every,
 		.max_parked = o->max_parked,
 		.max_sites = o->max_sites,
 		.max_stacks = o->max_stacks,
 	};
+	struct bw_go_shared *sh = o->shared;
+	struct stat st;
+
+	if (stat(binary, &st))
+		return -errno;
+	gd->bin = find_binary(sh, &st);
+	if (!gd->bin)
+		gd->bin = add_binary(sh, &st, &lo);
+	if (!gd->bin)
+		return -errno;
+	gd->bin->users++;
+	if (sh->every_process) {
+		if (!gd->bin->every)
+			gd->bin->every = bw_go_probes__attach(gd->bin->probes, -1, binary, at);
+		return gd->bin->every ? 0 : -errno;
+	}
+	gd->own = bw_go_probes__attach(gd->bin->probes, o->pid, binary, at);
+	return gd->own ? 0 : -errno;
+}
+
+struct bw_godetail *bw_godetail__new(const struct bw_godetail_opts *o)
+{
+	struct bw_go_points at = {};
 	struct bw_godetail *gd;
 	char binary[64];
+	int err;
 
 	snprintf(binary, sizeof(binary), "/proc/%d/exe", o->pid);
-	ao.binary = binary;
-	ao.park_offset = probe_point(o->gobin, "runtime.gopark", true);
-	ao.ready_offset = probe_point(o->gobin, "runtime.ready", true);
-	ao.exit_offset = probe_point(o->gobin, "runtime.goexit0", false);
-	if (!ao.park_offset || !ao.ready_offset) {
+	at.park_offset = probe_point(o->gobin, "runtime.gopark", true);
+	at.ready_offset = probe_point(o->gobin, "runtime.ready", true);
+	if (!at.park_offset || !at.ready_offset) {
 		errno = ENOENT;
 		return NULL;
 	}
 	gd = calloc(1, sizeof(*gd));
 	if (!gd)
 		return NULL;
+	gd->shared = o->shared;
 	gd->pid = o->pid;
 	gd->sample_every = o->sample_every ? o->sample_every : 1;
+	bw_mapdelta__init(&gd->previous, sizeof(struct bw_go_site_key),
+			  sizeof(struct bw_go_wait_stats));
 	bw_u64map__init(&gd->parked);
 	bw_u64map__init(&gd->sites);
-	gd->probes = bw_go_probes__attach(&ao);
-	if (!gd->probes) {
-		int err = errno;
-
+	err = attach_probes(gd, o, binary, &at);
+	if (err) {
 		bw_godetail__free(gd);
-		errno = err;
+		errno = -err;
 		return NULL;
 	}
 	return gd;
@@ -136,7 +263,12 @@ void bw_godetail__free(struct bw_godetail *gd)
 {
 	if (!gd)
 		return;
-	bw_go_probes__free(gd->probes);
+	bw_go_links__free(gd->own);
+	if (gd->bin) {
+		bw_go_probes__forget_process(gd->bin->probes, gd->pid);
+		release_binary(gd->shared, gd->bin);
+	}
+	bw_mapdelta__free(&gd->previous);
 	free_values(&gd->parked);
 	free_values(&gd->sites);
 	free(gd);
@@ -160,10 +292,37 @@ static void copy_parked(void *ctx, uint64_t goid, const struct bw_go_park *park)
 		free(pc);
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int bw_godetail__begin(struct bw_godetail *gd)
 {
 	free_values(&gd->parked);
-	return bw_go_probes__for_each_parked(gd->probes, copy_parked, gd);
+	gd->begin_ns = monotonic_ns();
+	return bw_go_probes__for_each_parked(gd->bin->probes, gd->pid, copy_parked, gd);
+}
+
+/*
+ * A goroutine at gopark's entry is not yet marked waiting: parks this
+ * recent when the interval began are left for the next snapshot to judge.
+ */
+#define PRUNE_MARGIN_NS 100000000ull
+
+void bw_godetail__prune(struct bw_godetail *gd)
+{
+	for (size_t i = 0; i < gd->parked.cap; i++) {
+		struct parked_copy *pc = gd->parked.vals[i];
+
+		if (!pc || pc->seen_waiting || pc->park.park_ns + PRUNE_MARGIN_NS > gd->begin_ns)
+			continue;
+		bw_go_probes__forget_park(gd->bin->probes, gd->pid, gd->parked.keys[i] - 1,
+					  pc->park.park_ns);
+	}
 }
 
 static void learn_site(struct bw_godetail *gd, uint64_t site, const uint64_t *frames, int n)
@@ -188,6 +347,7 @@ bool bw_godetail__wait_start(struct bw_godetail *gd, uint64_t goid, const uint64
 
 	if (!pc)
 		return false;
+	pc->seen_waiting = true;
 	learn_site(gd, pc->park.site, frames, nframes);
 	*start_ns = pc->park.park_ns;
 	return true;
@@ -214,7 +374,8 @@ static void on_go_wait(void *ctx, const struct bw_go_wait_delta *d)
 		c.frames = sf->frames;
 		c.nframes = sf->n;
 	} else {
-		n = bw_go_probes__stack(cc->gd->probes, d->key.site, frames, BW_MAX_STACK_DEPTH);
+		n = bw_go_probes__stack(cc->gd->bin->probes, d->key.site, frames,
+					BW_MAX_STACK_DEPTH);
 		c.frames = frames;
 		c.nframes = n > 0 ? n : 0;
 	}
@@ -236,12 +397,13 @@ int bw_godetail__collect_completed(struct bw_godetail *gd, struct bw_agg *agg,
 				   const struct bw_go_version *v)
 {
 	struct completed_ctx cc = { .gd = gd, .agg = agg, .v = v };
-	int err = bw_go_probes__read_waits(gd->probes, on_go_wait, &cc);
+	int err = bw_go_probes__read_waits(gd->bin->probes, &gd->previous, gd->pid, on_go_wait,
+					   &cc);
 
 	return err ? err : cc.err;
 }
 
 void bw_godetail__counters(struct bw_godetail *gd, uint64_t out[BW_GO_COUNTERS])
 {
-	bw_go_probes__counters(gd->probes, out);
+	bw_go_probes__counters(gd->bin->probes, out);
 }

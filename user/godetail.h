@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Goroutine detail mode for one Go target: uprobes on runtime.gopark,
- * runtime.ready and runtime.goexit0 (entry probes on emulated
- * instructions, see bpf/goruntime.bpf.c) give every wait's exact start and
- * duration. The default view does without them: it reads goroutines from
- * the target's memory and costs the target nothing.
+ * Goroutine detail mode for one Go target: uprobes on runtime.gopark and
+ * runtime.ready (entry probes on emulated instructions, see
+ * bpf/goruntime.bpf.c) give every wait's exact start and duration. The
+ * default view does without them: it reads goroutines from the target's
+ * memory and costs the target nothing.
+ *
+ * The processes of one binary share one BPF object (struct bw_go_shared);
+ * system-wide, its probes are attached once, to every process of the
+ * binary, so a new process of a binary already seen is probed from its
+ * first instruction.
  */
 #ifndef BW_GODETAIL_H
 #define BW_GODETAIL_H
@@ -27,7 +32,17 @@
  */
 int bw_go_probe_offset(const uint8_t *code, size_t len);
 
+/* Every Go binary's probes in a session. */
+struct bw_go_shared;
+
+/* every_process: attach once per binary to all its processes (watching the whole machine). */
+struct bw_go_shared *bw_go_shared__new(bool every_process);
+/* Binaries still probed (their last process not yet gone). */
+size_t bw_go_shared__binaries(const struct bw_go_shared *sh);
+void bw_go_shared__free(struct bw_go_shared *sh);
+
 struct bw_godetail_opts {
+	struct bw_go_shared *shared;
 	pid_t pid;
 	const struct bw_gobin *gobin;
 	const struct bw_go_layout *layout;
@@ -52,9 +67,16 @@ int bw_godetail__begin(struct bw_godetail *gd);
  */
 bool bw_godetail__wait_start(struct bw_godetail *gd, uint64_t goid, const uint64_t *frames,
 			     int nframes, uint64_t *start_ns);
+/*
+ * After the snapshot: forget parks whose goroutine the snapshot found not
+ * waiting (readied by the netpoller, which bypasses ready(), or exited),
+ * so that the parked map holds only goroutines that wait.
+ */
+void bw_godetail__prune(struct bw_godetail *gd);
 /* Completed waits since the last call, scaled by the sampling rate. */
 int bw_godetail__collect_completed(struct bw_godetail *gd, struct bw_agg *agg,
 				   const struct bw_go_version *v);
+/* The probes' counters, summed over every process of the binary. */
 void bw_godetail__counters(struct bw_godetail *gd, uint64_t out[BW_GO_COUNTERS]);
 
 #endif /* BW_GODETAIL_H */

@@ -17,6 +17,7 @@
 
 #include "blockwatch/goruntime.h"
 #include "blockwatch/threads.h"
+#include "mapdelta.h"
 
 struct bw_loader_opts {
 	bool watch_all;	       /* every process, not only targets */
@@ -64,26 +65,36 @@ int bw_loader__poll(struct bw_loader *ld, int timeout_ms, bw_event_fn fn, void *
 /* Drop counters from the kernel side, BW_DROP_KINDS of them. */
 void bw_loader__drops(struct bw_loader *ld, uint64_t out[BW_DROP_KINDS]);
 
-/* ---- Go detail mode (bpf/goruntime.bpf.c), one instance per target ---- */
+/*
+ * ---- Go detail mode (bpf/goruntime.bpf.c) ----
+ * One BPF object per Go binary, shared by every process that runs it: the
+ * maps are keyed by tgid, and the probes are attached either to one
+ * process at a time or once to every process of the binary.
+ */
 
-struct bw_go_attach_opts {
-	pid_t pid;
-	const char *binary;    /* path the uprobes go on, e.g. /proc/PID/exe */
-	uint32_t goid_offset;  /* runtime.g.goid for the target's Go version */
+struct bw_go_load_opts {
+	uint32_t goid_offset;  /* runtime.g.goid for the binary's Go version */
 	uint32_t sample_every; /* 1: every goroutine */
 	uint32_t max_parked;   /* 0: default */
 	uint32_t max_sites;
 	uint32_t max_stacks;
-	/* file offsets of the probe points (already past the stack-guard compare) */
-	uint64_t park_offset;
-	uint64_t ready_offset;
-	uint64_t exit_offset; /* 0: no exit probe */
 };
 
 struct bw_go_probes;
+/* Probe points: file offsets, already past the stack-guard compare. */
+struct bw_go_points {
+	uint64_t park_offset;
+	uint64_t ready_offset;
+};
+struct bw_go_links;
 
-struct bw_go_probes *bw_go_probes__attach(const struct bw_go_attach_opts *opts);
+/* Load the object, nothing attached yet. NULL and errno on failure (logged). */
+struct bw_go_probes *bw_go_probes__load(const struct bw_go_load_opts *opts);
 void bw_go_probes__free(struct bw_go_probes *gp);
+/* Attach to the binary at path for process pid, or every process of it (pid -1). */
+struct bw_go_links *bw_go_probes__attach(struct bw_go_probes *gp, pid_t pid, const char *binary,
+					 const struct bw_go_points *at);
+void bw_go_links__free(struct bw_go_links *links);
 
 struct bw_go_wait_delta {
 	struct bw_go_site_key key;
@@ -93,14 +104,21 @@ struct bw_go_wait_delta {
 	uint64_t hist[BW_HIST_SLOTS];
 };
 typedef void (*bw_go_wait_fn)(void *ctx, const struct bw_go_wait_delta *d);
-int bw_go_probes__read_waits(struct bw_go_probes *gp, bw_go_wait_fn fn, void *ctx);
+/* pid's completed waits since the previous walk with the same md (init'ed for the site map). */
+int bw_go_probes__read_waits(struct bw_go_probes *gp, struct bw_mapdelta *md, pid_t pid,
+			     bw_go_wait_fn fn, void *ctx);
 /* The stack captured for a site: frame count, or -ENOENT. */
 int bw_go_probes__stack(struct bw_go_probes *gp, uint64_t site, uint64_t *frames, int max);
-/* When and where goroutine goid parked, if a probe saw it. 0 or -ENOENT. */
-int bw_go_probes__parked(struct bw_go_probes *gp, uint64_t goid, struct bw_go_park *out);
+/* When and where goroutine goid of pid parked, if a probe saw it. 0 or -ENOENT. */
+int bw_go_probes__parked(struct bw_go_probes *gp, pid_t pid, uint64_t goid, struct bw_go_park *out);
+/* The object's counters: for every process that shares it. */
 void bw_go_probes__counters(struct bw_go_probes *gp, uint64_t out[BW_GO_COUNTERS]);
 typedef void (*bw_go_park_fn)(void *ctx, uint64_t goid, const struct bw_go_park *park);
-/* Every goroutine of the target that a probe saw park and nothing readied yet. */
-int bw_go_probes__for_each_parked(struct bw_go_probes *gp, bw_go_park_fn fn, void *ctx);
+/* Every goroutine of pid that a probe saw park and nothing readied yet. */
+int bw_go_probes__for_each_parked(struct bw_go_probes *gp, pid_t pid, bw_go_park_fn fn, void *ctx);
+/* Forget goroutine goid's park, unless it parked again since park_ns. */
+void bw_go_probes__forget_park(struct bw_go_probes *gp, pid_t pid, uint64_t goid, uint64_t park_ns);
+/* Forget everything about pid (it exited, or is no longer watched). */
+void bw_go_probes__forget_process(struct bw_go_probes *gp, pid_t pid);
 
 #endif /* BW_LOADER_H */

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The loader's half for the Go detail mode: skeleton goruntime. */
+/*
+ * The loader's half for the Go detail mode: skeleton goruntime, one object
+ * per Go binary. Every map is keyed by tgid (the stacks map by a site hash
+ * that includes the process's own addresses), so the processes of one
+ * binary share the object; their probes are attached one process at a
+ * time, or once to every process of the binary.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,24 +21,27 @@
 
 struct bw_go_probes {
 	struct goruntime *skel;
-	pid_t pid;
-	struct bw_mapdelta previous; /* the per-site map as read last time */
 };
 
-static struct bpf_link *attach_at(struct bpf_program *prog, const struct bw_go_attach_opts *o,
+struct bw_go_links {
+	struct bpf_link *park;
+	struct bpf_link *ready;
+};
+
+static struct bpf_link *attach_at(struct bpf_program *prog, pid_t pid, const char *binary,
 				  uint64_t offset, const char *what)
 {
 	/* entry probes only: retprobe = false, always (see bpf/goruntime.bpf.c) */
-	struct bpf_link *link = bpf_program__attach_uprobe(prog, false, o->pid, o->binary,
+	struct bpf_link *link = bpf_program__attach_uprobe(prog, false, pid, binary,
 							   (size_t)offset);
 
 	if (!link)
-		bw_err("failed to attach uprobe to '%s' in '%s' at offset 0x%llx: %s", what,
-		       o->binary, (unsigned long long)offset, strerror(errno));
+		bw_err("failed to attach uprobe to '%s' in '%s' at offset 0x%llx: %s", what, binary,
+		       (unsigned long long)offset, strerror(errno));
 	return link;
 }
 
-static void size_maps(struct goruntime *skel, const struct bw_go_attach_opts *o)
+static void size_maps(struct goruntime *skel, const struct bw_go_load_opts *o)
 {
 	if (o->max_parked)
 		bpf_map__set_max_entries(skel->maps.parked, o->max_parked);
@@ -42,16 +51,13 @@ static void size_maps(struct goruntime *skel, const struct bw_go_attach_opts *o)
 		bpf_map__set_max_entries(skel->maps.go_stacks, o->max_stacks);
 }
 
-struct bw_go_probes *bw_go_probes__attach(const struct bw_go_attach_opts *o)
+struct bw_go_probes *bw_go_probes__load(const struct bw_go_load_opts *o)
 {
 	struct bw_go_probes *gp = calloc(1, sizeof(*gp));
 	int err;
 
 	if (!gp)
 		return NULL;
-	gp->pid = o->pid;
-	bw_mapdelta__init(&gp->previous, sizeof(struct bw_go_site_key),
-			  sizeof(struct bw_go_wait_stats));
 	gp->skel = goruntime__open();
 	if (!gp->skel) {
 		err = -errno;
@@ -66,16 +72,6 @@ struct bw_go_probes *bw_go_probes__attach(const struct bw_go_attach_opts *o)
 		bw_err("failed to load BPF object 'goruntime': %s", strerror(-err));
 		goto fail;
 	}
-	err = -ENOENT;
-	gp->skel->links.go_park = attach_at(gp->skel->progs.go_park, o, o->park_offset,
-					    "runtime.gopark");
-	gp->skel->links.go_ready = attach_at(gp->skel->progs.go_ready, o, o->ready_offset,
-					     "runtime.ready");
-	if (!gp->skel->links.go_park || !gp->skel->links.go_ready)
-		goto fail;
-	if (o->exit_offset)
-		gp->skel->links.go_exit = attach_at(gp->skel->progs.go_exit, o, o->exit_offset,
-						    "runtime.goexit0");
 	return gp;
 fail:
 	bw_go_probes__free(gp);
@@ -88,8 +84,35 @@ void bw_go_probes__free(struct bw_go_probes *gp)
 	if (!gp)
 		return;
 	goruntime__destroy(gp->skel);
-	bw_mapdelta__free(&gp->previous);
 	free(gp);
+}
+
+struct bw_go_links *bw_go_probes__attach(struct bw_go_probes *gp, pid_t pid, const char *binary,
+					 const struct bw_go_points *at)
+{
+	struct bw_go_links *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->park = attach_at(gp->skel->progs.go_park, pid, binary, at->park_offset,
+			    "runtime.gopark");
+	l->ready = attach_at(gp->skel->progs.go_ready, pid, binary, at->ready_offset,
+			     "runtime.ready");
+	if (!l->park || !l->ready) {
+		bw_go_links__free(l);
+		errno = ENOENT;
+		return NULL;
+	}
+	return l;
+}
+
+void bw_go_links__free(struct bw_go_links *l)
+{
+	if (!l)
+		return;
+	bpf_link__destroy(l->park);
+	bpf_link__destroy(l->ready);
+	free(l);
 }
 
 struct go_walk {
@@ -114,12 +137,13 @@ static void on_go_record(void *ctx, const void *key, const void *now_v, const vo
 	gw->fn(gw->ctx, &d);
 }
 
-int bw_go_probes__read_waits(struct bw_go_probes *gp, bw_go_wait_fn fn, void *ctx)
+int bw_go_probes__read_waits(struct bw_go_probes *gp, struct bw_mapdelta *md, pid_t pid,
+			     bw_go_wait_fn fn, void *ctx)
 {
 	struct go_walk gw = { .fn = fn, .ctx = ctx };
 
-	return bw_mapdelta__walk(&gp->previous, bpf_map__fd(gp->skel->maps.go_waits), on_go_record,
-				 &gw);
+	md->only_tgid = (uint32_t)pid;
+	return bw_mapdelta__walk(md, bpf_map__fd(gp->skel->maps.go_waits), on_go_record, &gw);
 }
 
 int bw_go_probes__stack(struct bw_go_probes *gp, uint64_t site, uint64_t *frames, int max)
@@ -136,9 +160,9 @@ int bw_go_probes__stack(struct bw_go_probes *gp, uint64_t site, uint64_t *frames
 	return n;
 }
 
-int bw_go_probes__parked(struct bw_go_probes *gp, uint64_t goid, struct bw_go_park *out)
+int bw_go_probes__parked(struct bw_go_probes *gp, pid_t pid, uint64_t goid, struct bw_go_park *out)
 {
-	struct bw_go_key key = { .tgid = gp->pid, .goid = goid };
+	struct bw_go_key key = { .tgid = (uint32_t)pid, .goid = goid };
 
 	if (bpf_map_lookup_elem(bpf_map__fd(gp->skel->maps.parked), &key, out))
 		return -ENOENT;
@@ -151,7 +175,7 @@ void bw_go_probes__counters(struct bw_go_probes *gp, uint64_t out[BW_GO_COUNTERS
 		out[i] = __atomic_load_n(&gp->skel->bss->counters[i], __ATOMIC_RELAXED);
 }
 
-int bw_go_probes__for_each_parked(struct bw_go_probes *gp, bw_go_park_fn fn, void *ctx)
+int bw_go_probes__for_each_parked(struct bw_go_probes *gp, pid_t pid, bw_go_park_fn fn, void *ctx)
 {
 	int fd = bpf_map__fd(gp->skel->maps.parked);
 	struct bw_go_key key, next, *cur = NULL;
@@ -160,9 +184,65 @@ int bw_go_probes__for_each_parked(struct bw_go_probes *gp, bw_go_park_fn fn, voi
 	while (bpf_map_get_next_key(fd, cur, &next) == 0) {
 		key = next;
 		cur = &key;
-		if (key.tgid != (uint32_t)gp->pid || bpf_map_lookup_elem(fd, &key, &park))
+		if (key.tgid != (uint32_t)pid || bpf_map_lookup_elem(fd, &key, &park))
 			continue;
 		fn(ctx, key.goid, &park);
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+void bw_go_probes__forget_park(struct bw_go_probes *gp, pid_t pid, uint64_t goid, uint64_t park_ns)
+{
+	int fd = bpf_map__fd(gp->skel->maps.parked);
+	struct bw_go_key key = { .tgid = (uint32_t)pid, .goid = goid };
+	struct bw_go_park now;
+
+	/* a park after the one we judged is a new wait: keep it */
+	if (bpf_map_lookup_elem(fd, &key, &now) == 0 && now.park_ns == park_ns)
+		bpf_map_delete_elem(fd, &key);
+}
+
+/* Delete every key of map fd whose first __u32 is pid (the value's, for the stacks map). */
+static void delete_process_keys(int fd, size_t key_size, pid_t pid, bool tgid_in_value)
+{
+	uint8_t key[32], next[32], *doomed = NULL, *grown;
+	size_t n = 0, cap = 0;
+	struct bw_go_stack st;
+	void *cur = NULL;
+	uint32_t tgid;
+
+	/* listed first, deleted after: deleting under get_next_key restarts the walk */
+	while (bpf_map_get_next_key(fd, cur, next) == 0) {
+		memcpy(key, next, key_size);
+		cur = key;
+		if (tgid_in_value) {
+			if (bpf_map_lookup_elem(fd, key, &st))
+				continue;
+			tgid = st.tgid;
+		} else {
+			memcpy(&tgid, key, sizeof(tgid));
+		}
+		if (tgid != (uint32_t)pid)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(doomed, cap * key_size);
+			if (!grown)
+				break;
+			doomed = grown;
+		}
+		memcpy(doomed + n++ * key_size, key, key_size);
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, doomed + i * key_size);
+	free(doomed);
+}
+
+void bw_go_probes__forget_process(struct bw_go_probes *gp, pid_t pid)
+{
+	delete_process_keys(bpf_map__fd(gp->skel->maps.parked), sizeof(struct bw_go_key), pid,
+			    false);
+	delete_process_keys(bpf_map__fd(gp->skel->maps.go_waits), sizeof(struct bw_go_site_key),
+			    pid, false);
+	delete_process_keys(bpf_map__fd(gp->skel->maps.go_stacks), sizeof(__u64), pid, true);
 }

@@ -13,6 +13,7 @@ void bw_mapdelta__init(struct bw_mapdelta *md, size_t key_size, size_t value_siz
 	bw_u64map__init(&md->previous);
 	md->key_size = key_size;
 	md->value_size = value_size;
+	md->only_tgid = 0;
 }
 
 void bw_mapdelta__free(struct bw_mapdelta *md)
@@ -56,6 +57,8 @@ int bw_mapdelta__walk(struct bw_mapdelta *md, int fd, bw_mapdelta_fn fn, void *c
 	while (bpf_map_get_next_key(fd, cur, next) == 0) {
 		memcpy(key, next, md->key_size);
 		cur = key;
+		if (md->only_tgid && memcmp(key, &md->only_tgid, sizeof(md->only_tgid)))
+			continue;
 		if (bpf_map_lookup_elem(fd, key, now))
 			continue; /* deleted meanwhile */
 		prev = previous_of(md, key);

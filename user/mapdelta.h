@@ -9,6 +9,7 @@
 #define BW_MAPDELTA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "u64map.h"
 
@@ -19,6 +20,8 @@ struct bw_mapdelta {
 	struct bw_u64map previous; /* hash of the key -> the value at the previous walk */
 	size_t key_size;
 	size_t value_size;
+	/* when not 0, only keys that begin with this __u32 (a tgid) are walked */
+	uint32_t only_tgid;
 };
 
 /* prev is all zeroes for a record not seen before. */

@@ -265,6 +265,8 @@ static void collect_goroutines(struct bw_session *s, struct bw_target *t)
 			bw_dbg("failed to read goroutines of pid %d: %s", t->pid, strerror(-err));
 		return;
 	}
+	if (t->godetail)
+		bw_godetail__prune(t->godetail);
 	if (t->godetail && bw_godetail__collect_completed(t->godetail, s->agg, &t->go_version))
 		bw_warn("failed to read goroutine waits of pid %d", t->pid);
 	t->sum.goroutines = st.total - gc.system;

@@ -14,8 +14,9 @@
 struct bw_targets {
 	const struct bw_config *cfg;
 	struct bw_loader *ld;
-	struct bw_u64map by_pid;  /* pid -> struct bw_target */
-	struct bw_target **order; /* the same targets, for iteration */
+	struct bw_go_shared *go_shared; /* detail mode's probes, one BPF object per Go binary */
+	struct bw_u64map by_pid;	/* pid -> struct bw_target */
+	struct bw_target **order;	/* the same targets, for iteration */
 	size_t n;
 	size_t cap;
 	pid_t self;
@@ -31,6 +32,12 @@ struct bw_targets *bw_targets__new(const struct bw_config *cfg, struct bw_loader
 	ts->ld = ld;
 	ts->self = getpid();
 	bw_u64map__init(&ts->by_pid);
+	/* watching every process: a binary's probes go on all of its processes at once */
+	ts->go_shared = bw_go_shared__new(cfg->npids == 0 && !cfg->ncomms && !cfg->cgroup);
+	if (!ts->go_shared) {
+		free(ts);
+		return NULL;
+	}
 	return ts;
 }
 
@@ -72,6 +79,7 @@ static uint64_t exe_load_bias(struct bw_target *t, const char *exe)
 static void setup_go_detail(struct bw_targets *ts, struct bw_target *t)
 {
 	struct bw_godetail_opts o = {
+		.shared = ts->go_shared,
 		.pid = t->pid,
 		.gobin = t->gobin,
 		.layout = bw_gosnap__layout(t->gosnap),
@@ -251,6 +259,7 @@ void bw_targets__free(struct bw_targets *ts)
 	}
 	free(ts->order);
 	bw_u64map__free(&ts->by_pid);
+	bw_go_shared__free(ts->go_shared);
 	free(ts);
 }
 

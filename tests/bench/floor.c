@@ -4,7 +4,7 @@
  * benchmark's "floor" runs (the cost of the probe points alone).
  *
  *   floor go PID      an empty uprobe at each point blockwatch --detail uses:
- *                     runtime.gopark, runtime.ready, runtime.goexit0, at the
+ *                     runtime.gopark and runtime.ready, at the
  *                     same file offsets (found with blockwatch's own code:
  *                     the pcln table, then the prologue decoder)
  *   floor sched PID   empty tp_btf programs on sched_switch and sched_wakeup,
@@ -29,7 +29,7 @@
 #include "godetail.h"
 #include "gopclntab.h"
 
-static const char *const go_points[] = { "runtime.gopark", "runtime.ready", "runtime.goexit0" };
+static const char *const go_points[] = { "runtime.gopark", "runtime.ready" };
 #define NPOINTS (sizeof(go_points) / sizeof(go_points[0]))
 
 static volatile sig_atomic_t stop;
