@@ -38,6 +38,14 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
+/* Go targets whose runtime threads are hidden: where their runtime's code is (tgid -> range) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_DEFAULT_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct bw_go_text);
+} go_text SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BW_DEFAULT_MAX_SLEEPERS);
@@ -101,8 +109,8 @@ static __always_inline bool is_user_task(struct task_struct *task)
 	return !(BPF_CORE_READ(task, flags) & PF_KTHREAD);
 }
 
-/* Which syscall the task sleeps in, from its saved user registers. */
-static __always_inline void read_syscall(struct task_struct *task, struct bw_sleeper *s)
+/* Which syscall the task sleeps in, from its saved user registers; returns its user ip. */
+static __always_inline __u64 read_syscall(struct task_struct *task, struct bw_sleeper *s)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	long nr = BPF_CORE_READ(regs, orig_ax);
@@ -115,6 +123,15 @@ static __always_inline void read_syscall(struct task_struct *task, struct bw_sle
 		/* futex_waitv, futex2 futex_wait, poll... : the first argument */
 		s->futex_addr = BPF_CORE_READ(regs, di);
 	}
+	return BPF_CORE_READ(regs, ip);
+}
+
+/* Does a Go target sleep in its runtime's own code (see struct bw_go_text)? */
+static __always_inline bool in_go_runtime(__u32 tgid, __u64 ip)
+{
+	struct bw_go_text *text = bpf_map_lookup_elem(&go_text, &tgid);
+
+	return text && ip >= text->lo && ip < text->hi;
 }
 
 static __always_inline void record_sleep(void *ctx, struct task_struct *prev,
@@ -126,7 +143,11 @@ static __always_inline void record_sleep(void *ctx, struct task_struct *prev,
 	s.start_ns = bpf_ktime_get_ns();
 	s.tgid = BPF_CORE_READ(prev, tgid);
 	s.state = prev_state;
-	read_syscall(prev, &s);
+	if (in_go_runtime(s.tgid, read_syscall(prev, &s))) {
+		s.ustack_id = BW_USTACK_GO_RUNTIME;
+		s.kstack_id = -1;
+		goto store;
+	}
 	/* prev is still current here: its user stack is the one we want */
 	s.ustack_id = bpf_get_stackid(ctx, &ustacks, BPF_F_USER_STACK);
 	if (s.ustack_id < 0)
@@ -134,6 +155,7 @@ static __always_inline void record_sleep(void *ctx, struct task_struct *prev,
 	s.kstack_id = bpf_get_stackid(ctx, &kstacks, 0);
 	if (s.kstack_id < 0)
 		count_drop(BW_DROP_KSTACK);
+store:
 	if (bpf_map_update_elem(&sleepers, &tid, &s, BPF_ANY))
 		count_drop(BW_DROP_SLEEPERS_FULL);
 }

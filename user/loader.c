@@ -120,9 +120,23 @@ int bw_loader__add_target(struct bw_loader *ld, pid_t tgid)
 	return 0;
 }
 
+int bw_loader__set_go_text(struct bw_loader *ld, pid_t tgid, uint64_t lo, uint64_t hi)
+{
+	struct bw_go_text text = { .lo = lo, .hi = hi };
+	__u32 key = tgid;
+
+	if (bpf_map__update_elem(ld->skel->maps.go_text, &key, sizeof(key), &text, sizeof(text),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int bw_loader__remove_target(struct bw_loader *ld, pid_t tgid)
 {
 	__u32 key = tgid;
+
+	/* gone or not, a Go target's text range must not outlive it (pids are reused) */
+	bpf_map__delete_elem(ld->skel->maps.go_text, &key, sizeof(key), 0);
 
 	if (bpf_map__delete_elem(ld->skel->maps.targets, &key, sizeof(key), 0) && errno != ENOENT)
 		return -errno;

@@ -35,6 +35,8 @@ void bw_loader__free(struct bw_loader *ld);
 
 int bw_loader__add_target(struct bw_loader *ld, pid_t tgid);
 int bw_loader__remove_target(struct bw_loader *ld, pid_t tgid);
+/* Sleeps of tgid with their syscall in [lo, hi) are its Go runtime's: no stack is taken. */
+int bw_loader__set_go_text(struct bw_loader *ld, pid_t tgid, uint64_t lo, uint64_t hi);
 
 typedef void (*bw_task_fn)(void *ctx, const struct bw_task_record *rec);
 /* Run the task iterator over the threads of tgid. Returns 0 or -errno. */

@@ -94,14 +94,33 @@ static void setup_go_detail(struct bw_targets *ts, struct bw_target *t)
 			t->pid);
 }
 
+/*
+ * Hidden runtime threads cost nothing: the kernel side takes no stack for a
+ * sleep in the runtime's code (pcln's first to last function, as mapped).
+ */
+static void skip_runtime_stacks(struct bw_targets *ts, struct bw_target *t, uint64_t bias)
+{
+	size_t n = bw_gobin__func_count(t->gobin);
+	struct bw_go_func first, last;
+
+	if (ts->cfg->runtime_threads || !n || bw_gobin__func_by_index(t->gobin, 0, &first) ||
+	    bw_gobin__func_by_index(t->gobin, n - 1, &last))
+		return;
+	if (bw_loader__set_go_text(ts->ld, t->pid, first.entry + bias, last.end + bias))
+		bw_dbg("failed to tell the kernel where pid %d's Go runtime is", t->pid);
+}
+
 /* Goroutine view for Go targets; anything else keeps the thread view alone. */
 static void setup_go(struct bw_targets *ts, struct bw_target *t)
 {
 	const struct bw_config *cfg = ts->cfg;
 	struct bw_go_version v;
+	uint64_t bias;
 	char exe[64];
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
+	/* after an exec the process may not be Go any more: forget its old runtime */
+	bw_loader__set_go_text(ts->ld, t->pid, 0, 0);
 	t->gobin = bw_gobin__open(exe);
 	if (!t->gobin) {
 		if (t->named)
@@ -110,6 +129,8 @@ static void setup_go(struct bw_targets *ts, struct bw_target *t)
 	}
 	t->sum.is_go = true;
 	bw_threads__hide_go_runtime(t->threads, !cfg->runtime_threads);
+	bias = exe_load_bias(t, exe);
+	skip_runtime_stacks(ts, t, bias);
 	snprintf(t->sum.go_version, sizeof(t->sum.go_version), "%s",
 		 bw_gobin__version_string(t->gobin) ? bw_gobin__version_string(t->gobin) : "");
 	if (!cfg->goroutines)
@@ -121,7 +142,7 @@ static void setup_go(struct bw_targets *ts, struct bw_target *t)
 		return;
 	}
 	t->go_version = v;
-	t->gosnap = bw_gosnap__new(t->pid, t->gobin, exe_load_bias(t, exe));
+	t->gosnap = bw_gosnap__new(t->pid, t->gobin, bias);
 	if (!t->gosnap) {
 		bw_warn("failed to prepare goroutine reading of pid %d (%s): thread-level view "
 			"only",

@@ -37,6 +37,21 @@ struct bw_wait_stats {
 	__u64 hist[BW_HIST_SLOTS]; /* log2(ns) buckets */
 };
 
+/*
+ * The Go runtime's own code in a Go target, as mapped: a sleep whose
+ * syscall returns there is the runtime's (an idle M in futex, the netpoller
+ * in epoll_wait, a goroutine in a raw syscall that the goroutine view shows
+ * anyway). Its stack is not captured: two stack walks would cost more than
+ * everything else a sleep costs, for a wait the thread view hides.
+ */
+struct bw_go_text {
+	__u64 lo;
+	__u64 hi; /* one past the end */
+};
+
+/* ustack_id of a sleep inside bw_go_text: no stack taken, on purpose */
+#define BW_USTACK_GO_RUNTIME (-2)
+
 /* A thread of a target that is off CPU right now, keyed by tid. */
 struct bw_sleeper {
 	__u64 start_ns; /* bpf_ktime_get_ns() when it switched out */
