@@ -26,6 +26,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define FUTEX_CMD_MASK (~(128 | 256)) /* ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME) */
 
 #define PF_KTHREAD 0x00200000
+#define EEXIST 17
 
 /* Set before load: watch every process instead of the targets map (but our own). */
 const volatile bool watch_all = false;
@@ -73,6 +74,26 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, BW_MAX_STACK_DEPTH * sizeof(__u64));
 } kstacks SEC(".maps");
+
+/*
+ * User stacks that collided in ustacks' buckets (the kernel hashes with a
+ * fixed seed and keeps the first stack of a bucket): allocated only as
+ * collisions happen, so distinct stacks past a few hundred are not lost.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_DEFAULT_MAX_STACKS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64[BW_MAX_STACK_DEPTH]);
+} ustacks_overflow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[BW_MAX_STACK_DEPTH]);
+} stack_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -134,6 +155,71 @@ static __always_inline bool in_go_runtime(__u32 tgid, __u64 ip)
 	return text && ip >= text->lo && ip < text->hi;
 }
 
+static __always_inline bool same_frames(const __u64 *a, const __u64 *b)
+{
+	for (int i = 0; i < BW_MAX_STACK_DEPTH; i++) {
+		if (a[i] != b[i])
+			return false;
+		if (!a[i])
+			break;
+	}
+	return true;
+}
+
+/* The id of the current user stack in the overflow map (see ustacks_overflow), or -errno. */
+static __always_inline __s32 overflow_stackid(void *ctx)
+{
+	__u64 *frames, *have, h = 0xcbf29ce484222325ULL;
+	__u32 zero = 0, id;
+	long n;
+
+	frames = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!frames)
+		return -1;
+	/* bpf_get_stack zero-fills past the stack: frames end at the first 0 */
+	n = bpf_get_stack(ctx, frames, BW_MAX_STACK_DEPTH * sizeof(__u64), BPF_F_USER_STACK);
+	if (n <= 0)
+		return -1;
+	for (int i = 0; i < BW_MAX_STACK_DEPTH; i++) {
+		if (!frames[i])
+			break;
+		h = (h ^ frames[i]) * 0x100000001b3ULL;
+	}
+	id = BW_USTACK_OVERFLOW | ((h ^ (h >> 32)) & (BW_USTACK_OVERFLOW - 1));
+	have = bpf_map_lookup_elem(&ustacks_overflow, &id);
+	if (!have && bpf_map_update_elem(&ustacks_overflow, &id, frames, BPF_NOEXIST) == 0)
+		return id;
+	/* stored by another CPU meanwhile, or the id's hash collides */
+	if (!have)
+		have = bpf_map_lookup_elem(&ustacks_overflow, &id);
+	return have && same_frames(have, frames) ? (__s32)id : -1;
+}
+
+static __always_inline __s32 user_stackid(void *ctx)
+{
+	long id = bpf_get_stackid(ctx, &ustacks, BPF_F_USER_STACK);
+
+	if (id == -EEXIST)
+		id = overflow_stackid(ctx);
+	if (id < 0)
+		count_drop(BW_DROP_USTACK);
+	return id;
+}
+
+/* Has the site this sleep belongs to got its example kernel stack already? */
+static __always_inline bool site_has_kstack(const struct bw_sleeper *s)
+{
+	struct bw_wait_key key = {
+		.tgid = s->tgid,
+		.ustack_id = s->ustack_id,
+		.syscall_nr = s->syscall_nr,
+		.futex_cmd = s->futex_cmd,
+	};
+	struct bw_wait_stats *stats = bpf_map_lookup_elem(&waits, &key);
+
+	return stats && stats->kstack_id >= 0;
+}
+
 static __always_inline void record_sleep(void *ctx, struct task_struct *prev,
 					 unsigned int prev_state)
 {
@@ -149,12 +235,17 @@ static __always_inline void record_sleep(void *ctx, struct task_struct *prev,
 		goto store;
 	}
 	/* prev is still current here: its user stack is the one we want */
-	s.ustack_id = bpf_get_stackid(ctx, &ustacks, BPF_F_USER_STACK);
-	if (s.ustack_id < 0)
-		count_drop(BW_DROP_USTACK);
-	s.kstack_id = bpf_get_stackid(ctx, &kstacks, 0);
-	if (s.kstack_id < 0)
-		count_drop(BW_DROP_KSTACK);
+	s.ustack_id = user_stackid(ctx);
+	/*
+	 * The kernel stack is a site's example, taken once: walking it costs
+	 * more than the rest of the sleep's bookkeeping together.
+	 */
+	s.kstack_id = -1;
+	if (!site_has_kstack(&s)) {
+		s.kstack_id = bpf_get_stackid(ctx, &kstacks, 0);
+		if (s.kstack_id < 0)
+			count_drop(BW_DROP_KSTACK);
+	}
 store:
 	if (bpf_map_update_elem(&sleepers, &tid, &s, BPF_ANY))
 		count_drop(BW_DROP_SLEEPERS_FULL);
@@ -162,7 +253,7 @@ store:
 
 static __always_inline struct bw_wait_stats *site_stats(const struct bw_wait_key *key)
 {
-	static const struct bw_wait_stats zero = {};
+	static const struct bw_wait_stats zero = { .kstack_id = -1 };
 	struct bw_wait_stats *stats = bpf_map_lookup_elem(&waits, key);
 
 	if (stats)
@@ -197,7 +288,8 @@ static __always_inline void end_wait(__u32 tid, struct task_struct *waker)
 		if (dur > stats->max_ns)
 			stats->max_ns = dur;
 		__sync_fetch_and_add(&stats->hist[hist_slot(dur)], 1);
-		stats->kstack_id = s->kstack_id;
+		if (s->kstack_id >= 0)
+			stats->kstack_id = s->kstack_id;
 		if (waker) {
 			stats->last_waker_pid = BPF_CORE_READ(waker, pid);
 			stats->last_waker_tgid = BPF_CORE_READ(waker, tgid);

@@ -52,6 +52,7 @@ static void size_maps(struct threads *skel, const struct bw_loader_opts *opts)
 		bpf_map__set_max_entries(skel->maps.waits, opts->max_sites);
 	if (opts->max_stacks) {
 		bpf_map__set_max_entries(skel->maps.ustacks, opts->max_stacks);
+		bpf_map__set_max_entries(skel->maps.ustacks_overflow, opts->max_stacks);
 		bpf_map__set_max_entries(skel->maps.kstacks, opts->max_stacks);
 	}
 }
@@ -213,6 +214,9 @@ int bw_loader__stack(struct bw_loader *ld, int32_t id, bool user, uint64_t *fram
 {
 	struct bpf_map *map = user ? ld->skel->maps.ustacks : ld->skel->maps.kstacks;
 	uint64_t buf[BW_MAX_STACK_DEPTH] = {};
+
+	if (user && id >= 0 && (id & BW_USTACK_OVERFLOW))
+		map = ld->skel->maps.ustacks_overflow;
 	__u32 key = id;
 	int n = 0;
 

@@ -49,6 +49,13 @@ struct bw_go_text {
 	__u64 hi; /* one past the end */
 };
 
+/*
+ * A user stack whose bucket in the kernel's stack map is taken by another
+ * stack lives in the overflow map instead, under an id with this bit set
+ * (the low bits: a hash of its frames).
+ */
+#define BW_USTACK_OVERFLOW (1 << 30)
+
 /* ustack_id of a sleep inside bw_go_text: no stack taken, on purpose */
 #define BW_USTACK_GO_RUNTIME (-2)
 
