@@ -25,6 +25,7 @@ struct bw_agg {
 	uint64_t generation;
 	uint64_t now_ns;
 	uint64_t evicted;
+	bool waits_only; /* this interval has no snapshot (bw_agg__begin_waits) */
 };
 
 static const char *const kind_names[BW_KIND__COUNT] = {
@@ -287,10 +288,8 @@ static struct bw_site *get_site(struct bw_agg *agg, pid_t pid, enum bw_site_kind
 	return new_site(agg, id, pid, kind, reason, frames, nframes, kframes, nkframes);
 }
 
-void bw_agg__begin(struct bw_agg *agg, uint64_t now_ns)
+static void clear_interval_waits(struct bw_agg *agg)
 {
-	agg->now_ns = now_ns;
-	agg->generation++;
 	for (size_t i = 0; i < agg->sites.cap; i++) {
 		struct bw_site *s = agg->sites.vals[i];
 
@@ -300,6 +299,27 @@ void bw_agg__begin(struct bw_agg *agg, uint64_t now_ns)
 		s->wait_ns_interval = 0;
 		s->wait_max_interval_ns = 0;
 		memset(s->wait_hist_interval, 0, sizeof(s->wait_hist_interval));
+	}
+}
+
+void bw_agg__begin_waits(struct bw_agg *agg, uint64_t now_ns)
+{
+	agg->now_ns = now_ns;
+	agg->waits_only = true;
+	clear_interval_waits(agg);
+}
+
+void bw_agg__begin(struct bw_agg *agg, uint64_t now_ns)
+{
+	agg->now_ns = now_ns;
+	agg->generation++;
+	agg->waits_only = false;
+	clear_interval_waits(agg);
+	for (size_t i = 0; i < agg->sites.cap; i++) {
+		struct bw_site *s = agg->sites.vals[i];
+
+		if (!s)
+			continue;
 		s->seen_blocked = 0;
 		s->seen_oldest_age = 0;
 		s->seen_oldest_waiter = 0;
@@ -512,12 +532,27 @@ static void evict_idle_sites(struct bw_agg *agg)
 	free(idle);
 }
 
+/* No snapshot: blocked figures and histories stay as the last one left them. */
+static void close_waits_only(struct bw_agg *agg)
+{
+	for (size_t i = 0; i < agg->sites.cap; i++) {
+		struct bw_site *s = agg->sites.vals[i];
+
+		if (s && s->waits_interval)
+			s->last_active_ns = agg->now_ns;
+	}
+}
+
 void bw_agg__end(struct bw_agg *agg)
 {
-	for (size_t i = 0; i < agg->sites.cap; i++)
-		if (agg->sites.vals[i])
-			close_site(agg, agg->sites.vals[i]);
-	forget_stale_waiters(agg);
+	if (agg->waits_only) {
+		close_waits_only(agg);
+	} else {
+		for (size_t i = 0; i < agg->sites.cap; i++)
+			if (agg->sites.vals[i])
+				close_site(agg, agg->sites.vals[i]);
+		forget_stale_waiters(agg);
+	}
 	evict_idle_sites(agg);
 }
 

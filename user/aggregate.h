@@ -202,6 +202,14 @@ int bw_agg__add_waiter(struct bw_agg *agg, const struct bw_waiter_in *w);
 int bw_agg__add_completed(struct bw_agg *agg, const struct bw_completed_in *c);
 /* Close the interval: counts, ages, history; forget waiters not seen. */
 void bw_agg__end(struct bw_agg *agg);
+/*
+ * An interval of completed waits alone, closed by bw_agg__end(): only
+ * bw_agg__add_completed() in between. For a report with no snapshot to
+ * take (the targets are gone, or were read a moment ago): its waits are
+ * those since the previous interval, what is blocked stays as the latest
+ * snapshot saw it, and no sample is added to the histories.
+ */
+void bw_agg__begin_waits(struct bw_agg *agg, uint64_t now_ns);
 
 /* Forget a process's waiters and sites (it exited, or exec()ed). */
 void bw_agg__forget_process(struct bw_agg *agg, pid_t pid);

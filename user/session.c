@@ -248,6 +248,13 @@ static void on_goroutine(void *ctx, const struct bw_goroutine *g)
 		gc->err = err;
 }
 
+/* Detail mode: goroutine waits completed since the last read. */
+static void read_go_waits(struct bw_session *s, struct bw_target *t)
+{
+	if (t->godetail && bw_godetail__collect_completed(t->godetail, s->agg, &t->go_version))
+		bw_warn("failed to read goroutine waits of pid %d", t->pid);
+}
+
 static void collect_goroutines(struct bw_session *s, struct bw_target *t)
 {
 	struct go_ctx gc = { .s = s, .t = t };
@@ -267,8 +274,7 @@ static void collect_goroutines(struct bw_session *s, struct bw_target *t)
 	}
 	if (t->godetail)
 		bw_godetail__prune(t->godetail);
-	if (t->godetail && bw_godetail__collect_completed(t->godetail, s->agg, &t->go_version))
-		bw_warn("failed to read goroutine waits of pid %d", t->pid);
+	read_go_waits(s, t);
 	t->sum.goroutines = st.total - gc.system;
 	t->sum.goroutines_system = gc.system;
 	t->sum.goroutines_waiting = st.waiting;
@@ -328,10 +334,16 @@ static void collect_threads(struct bw_session *s)
 	}
 }
 
+static void read_thread_waits(struct bw_session *s)
+{
+	int err = bw_loader__read_waits(s->ld, on_wait_delta, s);
+
+	if (err)
+		bw_warn("failed to read completed waits: %s", strerror(-err));
+}
+
 static void collect(struct bw_session *s, uint64_t now)
 {
-	int err;
-
 	s->now_ns = now;
 	bw_agg__begin(s->agg, now);
 	for (size_t i = 0; i < bw_targets__count(s->targets); i++) {
@@ -347,12 +359,26 @@ static void collect(struct bw_session *s, uint64_t now)
 		if (t->alive && t->gosnap)
 			collect_goroutines(s, t);
 	}
-	err = bw_loader__read_waits(s->ld, on_wait_delta, s);
-	if (err)
-		bw_warn("failed to read completed waits: %s", strerror(-err));
+	read_thread_waits(s);
 	bw_agg__end(s->agg);
 	bw_dbg("collected %zu processes in %.1f ms", bw_targets__count(s->targets),
 	       (monotonic_ns() - now) / 1e6);
+}
+
+/*
+ * For a report with no snapshot due (one was just taken, or the targets
+ * are gone): the waits completed since the last report, and only those.
+ * Showing the last interval's figures again would count its waits twice
+ * and leave out the ones since.
+ */
+static void collect_waits(struct bw_session *s, uint64_t now)
+{
+	s->now_ns = now;
+	bw_agg__begin_waits(s->agg, now);
+	for (size_t i = 0; i < bw_targets__count(s->targets); i++)
+		read_go_waits(s, bw_targets__at(s->targets, i));
+	read_thread_waits(s);
+	bw_agg__end(s->agg);
 }
 
 static void report(struct bw_session *s, uint64_t now, bool final)
@@ -434,9 +460,11 @@ int bw_session__run(struct bw_session *s, volatile sig_atomic_t *stop)
 			break;
 	}
 	now = monotonic_ns();
-	/* the final report: fresh figures unless the last interval just had them */
+	/* the final report: a fresh snapshot unless there is none to take or one was just taken */
 	if (any_alive(s) && !reported_last)
 		collect(s, now);
+	else
+		collect_waits(s, now);
 	report(s, now, true);
 	if (!any_alive(s))
 		bw_info("target exited");

@@ -24,8 +24,13 @@ def load(path):
 
 
 def last_interval(records, final_ok=False):
-    """Site records of the last report (the final one when final_ok)."""
+    """Site records of the last regular report, or of the final one when final_ok
+    (or when there is no other). The final report's waits are only those since the
+    report before it: a moment's worth when the run ended right after a report."""
+    final = {r["ts_ns"] for r in records if r.get("type") == "interval" and r.get("final")}
     stamps = [r["ts_ns"] for r in records if r.get("type") == "site"]
+    if not final_ok and any(t not in final for t in stamps):
+        stamps = [t for t in stamps if t not in final]
     if not stamps:
         return []
     last = max(stamps)

@@ -7,11 +7,14 @@
  *   blocker cond        one thread waits on a condition variable never signalled
  *   blocker sleep MS    one thread sleeps MS milliseconds in a loop (nanosleep)
  *   blocker demo        all three, plus a leak: one more mutex waiter every second
+ *   blocker naps K MS   single-threaded: at SIGUSR1, K naps of MS milliseconds, then
+ *                       "naps K" and a wait for SIGTERM (exact ground truth of waits)
  *
  * It prints "ready" once every thread is in place, then its ground truth
  * every 200 ms: "waiters N naps N" (threads queued on the mutex, naps done).
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +70,34 @@ __attribute__((noinline)) static void *nap_in_loop(void *arg)
 	return NULL;
 }
 
+__attribute__((noinline)) static void nap_times(long k, long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	for (long i = 0; i < k; i++)
+		nanosleep(&ts, NULL);
+}
+
+/* The naps begin when the test says so, once blockwatch is attached: none before. */
+static int naps_on_signal(long k, long ms)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	printf("ready\n");
+	fflush(stdout);
+	if (sigwait(&set, &sig))
+		return 1;
+	nap_times(k, ms);
+	printf("naps %ld\n", k);
+	fflush(stdout);
+	for (;;)
+		pause(); /* SIGTERM ends it */
+}
+
 static void start(void *(*fn)(void *), void *arg)
 {
 	pthread_t t;
@@ -98,6 +129,9 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "demo";
 	long n = argc > 2 ? atol(argv[2]) : 4;
 
+	if (!strcmp(mode, "naps"))
+		return naps_on_signal(n, argc > 3 ? atol(argv[3]) : 100);
+
 	if (!strcmp(mode, "mutex") || !strcmp(mode, "demo")) {
 		start(hold_mutex_forever, NULL);
 		usleep(50000);
@@ -110,7 +144,7 @@ int main(int argc, char **argv)
 		start(nap_in_loop, (void *)(!strcmp(mode, "sleep") ? n : 100));
 	if (strcmp(mode, "mutex") && strcmp(mode, "cond") && strcmp(mode, "sleep") &&
 	    strcmp(mode, "demo")) {
-		fprintf(stderr, "usage: blocker mutex N | cond | sleep MS | demo\n");
+		fprintf(stderr, "usage: blocker mutex N | cond | sleep MS | demo | naps K MS\n");
 		return 2;
 	}
 	while (!strcmp(mode, "mutex") || !strcmp(mode, "demo") ? waiters_started < n : 0)

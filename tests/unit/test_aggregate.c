@@ -627,6 +627,70 @@ static void test_aggregate__completed_and_blocked_share_site(void **state)
 	assert_int_equal(s->waits_interval, 3);
 }
 
+/*
+ * An interval without a snapshot (the final report): its own completed
+ * waits only, what is blocked as the last snapshot saw it, no history sample.
+ */
+static void test_aggregate__waits_only_interval(void **state)
+{
+	struct fix *f = *state;
+	struct bw_completed_in c = { .pid = 100,
+				     .kind = BW_KIND_FUTEX,
+				     .reason = "futex_wait",
+				     .frames = stack_t,
+				     .nframes = 4,
+				     .count = 3,
+				     .total_ns = 30 * MS,
+				     .max_ns = 20 * MS };
+	struct bw_waiter_in w = { .pid = 100,
+				  .waiter_id = 101,
+				  .kind = BW_KIND_FUTEX,
+				  .reason = "futex_wait",
+				  .frames = stack_t,
+				  .nframes = 4 };
+	struct bw_site *s;
+	size_t history_len;
+
+	bw_agg__begin(f->agg, SEC);
+	add(f->agg, w);
+	assert_int_equal(bw_agg__add_completed(f->agg, &c), 0);
+	bw_agg__end(f->agg);
+	s = active(f->agg, id_of(&w));
+	assert_non_null(s);
+	history_len = s->history_len;
+	assert_int_equal(history_len, 1);
+
+	/* nothing completed since: the site shows no waits, not the last interval's again */
+	bw_agg__begin_waits(f->agg, SEC + 1000);
+	bw_agg__end(f->agg);
+	assert_ptr_equal(active(f->agg, id_of(&w)), s);
+	assert_int_equal(s->waits_interval, 0);
+	assert_int_equal(s->wait_ns_interval, 0);
+	assert_int_equal(s->wait_max_interval_ns, 0);
+	assert_int_equal(s->waits_total, 3);
+	assert_int_equal(s->blocked, 1);
+	assert_int_equal(s->oldest_waiter, 101);
+	assert_int_equal(s->history_len, history_len);
+
+	/* two completed since: those two alone */
+	bw_agg__begin_waits(f->agg, 2 * SEC);
+	c.count = 2;
+	assert_int_equal(bw_agg__add_completed(f->agg, &c), 0);
+	bw_agg__end(f->agg);
+	assert_int_equal(s->waits_interval, 2);
+	assert_int_equal(s->waits_total, 5);
+	assert_int_equal(s->blocked, 1);
+	assert_int_equal(s->last_active_ns, 2 * SEC);
+	assert_int_equal(s->history_len, history_len);
+
+	/* the waiter is still known: a snapshot after it keeps its age */
+	bw_agg__begin(f->agg, 3 * SEC);
+	add(f->agg, w);
+	bw_agg__end(f->agg);
+	assert_int_equal(s->waits_interval, 0);
+	assert_int_equal(s->oldest_age_ns, 2 * SEC);
+}
+
 /* history_cap 4: the last four "blocked now" samples, oldest first. */
 static void test_aggregate__history(void **state)
 {
@@ -1133,6 +1197,8 @@ int main(void)
 		T(test_aggregate__objects),
 		T(test_aggregate__completed),
 		T(test_aggregate__completed_and_blocked_share_site),
+		cmocka_unit_test_setup_teardown(test_aggregate__waits_only_interval, setup_history4,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_aggregate__history, setup_history4, teardown),
 		cmocka_unit_test_setup_teardown(test_aggregate__eviction, setup_max2, teardown),
 		T(test_aggregate__forget_process),
