@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include "blockwatch/common.h"
+#include "blockwatch/goruntime.h"
 #include "symbolizer.h"
 
 enum bw_site_kind {
@@ -174,6 +175,13 @@ struct bw_proc_summary {
 	uint64_t goroutines_runnable;
 	uint64_t goroutines_running;
 	uint64_t goroutines_syscall;
+	/*
+	 * Detail mode (go_detail): its probes' counters since they were loaded
+	 * (enum bw_go_counter). The processes of one binary share its probes,
+	 * so they show the same counters.
+	 */
+	bool go_detail;
+	uint64_t go_probes[BW_GO_COUNTERS];
 };
 
 /*

@@ -257,6 +257,16 @@ int bw_out_json__write_sites(struct bw_out_json *j, struct bw_site *const *sites
 	return 0;
 }
 
+/* Detail mode's probe counters, by name. */
+static json_object *new_go_probes(const uint64_t *counters)
+{
+	json_object *o = json_object_new_object();
+
+	for (unsigned int i = 0; o && i < BW_GO_COUNTERS; i++)
+		add_u64(o, bw_go_counter_name(i), counters[i]);
+	return o;
+}
+
 int bw_out_json__write_process(struct bw_out_json *j, const struct bw_proc_summary *p)
 {
 	json_object *o = new_record(j, "process");
@@ -280,6 +290,7 @@ int bw_out_json__write_process(struct bw_out_json *j, const struct bw_proc_summa
 	add_u64(o, "goroutines_runnable", p->goroutines_runnable);
 	add_u64(o, "goroutines_running", p->goroutines_running);
 	add_u64(o, "goroutines_syscall", p->goroutines_syscall);
+	json_object_object_add(o, "go_probes", p->go_detail ? new_go_probes(p->go_probes) : NULL);
 	return emit(j, o);
 }
 
@@ -294,12 +305,22 @@ static const struct {
 } lower_bound_rules[] = {
 	{ BW_DROP_SLEEPERS_FULL, false, "waits" }, /* a wait not timed is not counted */
 	{ BW_DROP_WAITS_FULL, false, "waits" },
+	{ BW_DROPS_GO_PARKED_FULL, false, "waits" },
+	{ BW_DROPS_GO_WAITS_FULL, false, "waits" },
+	{ BW_DROPS_GO_READ_FAULT, false, "waits" },
 	{ BW_DROP_SLEEPERS_FULL, false, "wait_ns" },
 	{ BW_DROP_WAITS_FULL, false, "wait_ns" },
+	{ BW_DROPS_GO_PARKED_FULL, false, "wait_ns" },
+	{ BW_DROPS_GO_WAITS_FULL, false, "wait_ns" },
+	{ BW_DROPS_GO_READ_FAULT, false, "wait_ns" },
 	{ BW_DROP_SLEEPERS_FULL, true, "waits_total" },
 	{ BW_DROP_WAITS_FULL, true, "waits_total" },
 	{ BW_DROPS_SITES_EVICTED, true, "waits_total" }, /* a returning site starts at 0 */
-	{ BW_DROP_USTACK, false, "frames" },		 /* waits counted at a stackless site */
+	{ BW_DROPS_GO_PARKED_FULL, true, "waits_total" },
+	{ BW_DROPS_GO_WAITS_FULL, true, "waits_total" },
+	{ BW_DROPS_GO_READ_FAULT, true, "waits_total" },
+	{ BW_DROP_USTACK, false, "frames" }, /* waits counted at a stackless site */
+	{ BW_DROPS_GO_STACKS_FULL, false, "frames" },
 	{ BW_DROP_KSTACK, false, "kernel_frames" },
 	{ BW_DROP_RINGBUF, true, "processes" }, /* a fork, exec or exit event lost */
 };

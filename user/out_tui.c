@@ -8,6 +8,7 @@
 
 #include <curses.h>
 
+#include "drops.h"
 #include "escape.h"
 #include "hist.h"
 #include "out_term.h"
@@ -159,7 +160,8 @@ static void draw_summary(struct bw_tui *tui)
 {
 	const struct bw_report *rep = &tui->rep;
 	char up[32];
-	uint64_t drops = rep->sites_evicted;
+	struct bw_drops d;
+	uint64_t drops, go = 0;
 
 	bw_format_duration(rep->elapsed_ns, up, sizeof(up));
 	attron(A_REVERSE);
@@ -185,18 +187,20 @@ static void draw_summary(struct bw_tui *tui)
 			       (unsigned long long)p->goroutines_running);
 		clrtoeol();
 	}
-	for (int i = 0; i < BW_DROP_KINDS; i++)
-		drops += rep->drops[i];
+	bw_drops_fill(&d, rep->drops, rep->sites_evicted, rep->go_probes);
+	drops = bw_drops_total(&d);
+	for (unsigned int i = BW_DROPS_GO_PARKED_FULL; i < BW_DROPS__COUNT; i++)
+		go += d.count[i];
 	move(4, 0);
 	if (drops)
 		printw("drops: %llu (ring %llu, sleepers %llu, waits %llu, stacks %llu/%llu, sites "
-		       "%llu): counts are lower bounds",
-		       (unsigned long long)drops, (unsigned long long)rep->drops[BW_DROP_RINGBUF],
-		       (unsigned long long)rep->drops[BW_DROP_SLEEPERS_FULL],
-		       (unsigned long long)rep->drops[BW_DROP_WAITS_FULL],
-		       (unsigned long long)rep->drops[BW_DROP_USTACK],
-		       (unsigned long long)rep->drops[BW_DROP_KSTACK],
-		       (unsigned long long)rep->sites_evicted);
+		       "%llu, go probes %llu): counts are lower bounds",
+		       (unsigned long long)drops, (unsigned long long)d.count[BW_DROP_RINGBUF],
+		       (unsigned long long)d.count[BW_DROP_SLEEPERS_FULL],
+		       (unsigned long long)d.count[BW_DROP_WAITS_FULL],
+		       (unsigned long long)d.count[BW_DROP_USTACK],
+		       (unsigned long long)d.count[BW_DROP_KSTACK],
+		       (unsigned long long)d.count[BW_DROPS_SITES_EVICTED], (unsigned long long)go);
 	else
 		printw("drops: none");
 	clrtoeol();

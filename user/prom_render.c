@@ -504,8 +504,9 @@ static void render_histogram(struct render *r)
 	}
 }
 
+/* name{pid,comm,container,label="value"}: label "state" or "event" */
 static void proc_sample(struct render *r, const char *name, const struct bw_proc_summary *p,
-			const char *state, uint64_t value)
+			const char *label, const char *value_of_label, uint64_t value)
 {
 	char labels[256], pid[16];
 	size_t n;
@@ -517,7 +518,7 @@ static void proc_sample(struct render *r, const char *name, const struct bw_proc
 		n += (size_t)snprintf(labels + n, sizeof(labels) - n, "\",container=\"%.12s",
 				      p->container_id);
 	if (n < sizeof(labels))
-		snprintf(labels + n, sizeof(labels) - n, "\",state=\"%s\"", state);
+		snprintf(labels + n, sizeof(labels) - n, "\",%s=\"%s\"", label, value_of_label);
 	sample(r, name, labels, NULL, (double)value);
 }
 
@@ -525,6 +526,23 @@ static void proc_sample(struct render *r, const char *name, const struct bw_proc
 static uint64_t rest(uint64_t total, uint64_t parts)
 {
 	return total > parts ? total - parts : 0;
+}
+
+/* Detail mode's probe counters of the chosen processes that have them. */
+static void render_go_probes(struct render *r)
+{
+	const struct bw_report *rep = r->rep;
+
+	family(r, "blockwatch_go_probe_events_total", "counter",
+	       "Events counted by Go detail mode's probes in the process's binary since they were "
+	       "loaded, by event (the processes of one binary share them).");
+	for (size_t k = 0; k < r->nshown_procs; k++) {
+		const struct bw_proc_summary *p = &rep->procs[r->shown_procs[k]];
+
+		for (unsigned int i = 0; p->go_detail && i < BW_GO_COUNTERS; i++)
+			proc_sample(r, "blockwatch_go_probe_events_total", p, "event",
+				    bw_go_counter_name(i), p->go_probes[i]);
+	}
 }
 
 /* Per-process series, for the processes chosen (choose_procs), by pid. */
@@ -540,20 +558,26 @@ static void render_processes(struct render *r)
 
 		if (!p->is_go)
 			continue;
-		proc_sample(r, "blockwatch_goroutines", p, "waiting", p->goroutines_waiting);
-		proc_sample(r, "blockwatch_goroutines", p, "runnable", p->goroutines_runnable);
-		proc_sample(r, "blockwatch_goroutines", p, "running", p->goroutines_running);
-		proc_sample(r, "blockwatch_goroutines", p, "syscall", p->goroutines_syscall);
-		proc_sample(r, "blockwatch_goroutines", p, "other", rest(p->goroutines, known));
+		proc_sample(r, "blockwatch_goroutines", p, "state", "waiting",
+			    p->goroutines_waiting);
+		proc_sample(r, "blockwatch_goroutines", p, "state", "runnable",
+			    p->goroutines_runnable);
+		proc_sample(r, "blockwatch_goroutines", p, "state", "running",
+			    p->goroutines_running);
+		proc_sample(r, "blockwatch_goroutines", p, "state", "syscall",
+			    p->goroutines_syscall);
+		proc_sample(r, "blockwatch_goroutines", p, "state", "other",
+			    rest(p->goroutines, known));
 	}
 	family(r, "blockwatch_threads", "gauge", "Threads of a process, blocked or not.");
 	for (size_t k = 0; k < r->nshown_procs; k++) {
 		const struct bw_proc_summary *p = &rep->procs[r->shown_procs[k]];
 
-		proc_sample(r, "blockwatch_threads", p, "blocked", p->threads_blocked);
-		proc_sample(r, "blockwatch_threads", p, "other",
+		proc_sample(r, "blockwatch_threads", p, "state", "blocked", p->threads_blocked);
+		proc_sample(r, "blockwatch_threads", p, "state", "other",
 			    rest(p->threads, p->threads_blocked));
 	}
+	render_go_probes(r);
 	family(r, "blockwatch_processes", "gauge",
 	       "Processes watched (those with series of their own are at most --prom-top plus "
 	       "the owners of sites with series).");
@@ -564,6 +588,7 @@ static void render_processes(struct render *r)
 static void render_self(struct render *r)
 {
 	const struct bw_report *rep = r->rep;
+	struct bw_drops drops;
 	char extra[64];
 	size_t leaks = 0;
 
@@ -575,12 +600,15 @@ static void render_self(struct render *r)
 	family(r, "blockwatch_sites", "gauge",
 	       "Sites active in the latest interval (blocked now or with completed waits).");
 	sample(r, "blockwatch_sites", NULL, NULL, (double)r->nsites);
+	bw_drops_fill(&drops, rep->drops, rep->sites_evicted, rep->go_probes);
 	family(r, "blockwatch_dropped_events_total", "counter",
-	       "Events the kernel side had to drop since attach, by kind: figures are lower "
-	       "bounds when these rise.");
-	for (unsigned int k = 0; k < BW_DROP_KINDS; k++) {
+	       "Events the kernel side had to drop since attach, by kind (go_*: Go detail mode's "
+	       "probes, each binary once): figures are lower bounds when these rise.");
+	for (unsigned int k = 0; k < BW_DROPS__COUNT; k++) {
+		if (k == BW_DROPS_SITES_EVICTED)
+			continue; /* not the kernel's: a family of its own */
 		snprintf(extra, sizeof(extra), "kind=\"%s\"", bw_drops_name(k));
-		sample(r, "blockwatch_dropped_events_total", NULL, extra, (double)rep->drops[k]);
+		sample(r, "blockwatch_dropped_events_total", NULL, extra, (double)drops.count[k]);
 	}
 	family(r, "blockwatch_sites_evicted_total", "counter",
 	       "Idle sites forgotten because the site table was full.");

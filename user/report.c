@@ -258,14 +258,6 @@ static void forget_old_trends(struct bw_report_writer *w)
 	}
 }
 
-static void fill_drops(const struct bw_report *rep, struct bw_drops *d)
-{
-	memset(d, 0, sizeof(*d));
-	for (int i = 0; i < BW_DROP_KINDS; i++)
-		d->count[i] = rep->drops[i];
-	d->count[BW_DROPS_SITES_EVICTED] = rep->sites_evicted;
-}
-
 static int write_json(struct bw_report_writer *w, const struct bw_report *rep,
 		      struct bw_site *const *sites, size_t n, const struct bw_drops *drops)
 {
@@ -345,7 +337,7 @@ int bw_report_writer__write(struct bw_report_writer *w, struct bw_report *rep)
 		rep->leaks += sites[i]->verdict == BW_VERDICT_LEAK;
 	}
 	forget_old_trends(w);
-	fill_drops(rep, &drops);
+	bw_drops_fill(&drops, rep->drops, rep->sites_evicted, rep->go_probes);
 	if (w->json)
 		err = write_json(w, rep, sites, n, &drops);
 	else if (w->tui)

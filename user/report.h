@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "aggregate.h"
+#include "blockwatch/goruntime.h"
 #include "blockwatch/threads.h"
 #include "cli.h"
 
@@ -25,6 +26,8 @@ struct bw_report {
 	size_t nprocs;
 	uint64_t drops[BW_DROP_KINDS]; /* kernel side, cumulative */
 	uint64_t sites_evicted;
+	/* Go detail mode's probe counters since attach, each binary once (enum bw_go_counter) */
+	uint64_t go_probes[BW_GO_COUNTERS];
 	size_t leaks; /* out: sites with a leak verdict */
 };
 

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "aggregate.h"
+#include "gototals.h"
 #include "loader.h"
 #include "log.h"
 #include "report.h"
@@ -25,6 +27,7 @@ struct bw_session {
 	struct bw_u64map passed_over;  /* system-wide: pids the filters rejected */
 	uint64_t unreadable;	       /* system-wide: processes that could not be opened */
 	struct bw_proc_summary *procs; /* of the last report, kept for the live view */
+	struct bw_go_totals go_totals; /* detail probes' counters, each binary once */
 	uint64_t start_ns;
 	uint64_t now_ns; /* of the collection under way */
 	long reports;
@@ -81,6 +84,7 @@ struct bw_session *bw_session__new(const struct bw_config *cfg, int *exit_status
 	s->cfg = *cfg;
 	s->system_wide = cfg->npids == 0;
 	bw_u64map__init(&s->passed_over);
+	bw_go_totals__init(&s->go_totals);
 	aopts.resolve = resolve_frame;
 	aopts.resolve_ctx = s;
 	aopts.history_cap = cfg->history;
@@ -113,6 +117,7 @@ void bw_session__free(struct bw_session *s)
 	bw_loader__free(s->ld);
 	bw_agg__free(s->agg);
 	bw_u64map__free(&s->passed_over);
+	bw_go_totals__free(&s->go_totals);
 	free(s->procs);
 	free(s);
 }
@@ -381,6 +386,30 @@ static void collect_waits(struct bw_session *s, uint64_t now)
 	bw_agg__end(s->agg);
 }
 
+/*
+ * Detail mode's probe counters, into the process's summary and the totals.
+ * Processes of one binary share its probes, told apart by the binary's
+ * device and inode as godetail does; a process gone keeps its binary's
+ * figures as last read.
+ */
+static void read_go_counters(struct bw_session *s, struct bw_target *t)
+{
+	char exe[64];
+	struct stat st;
+
+	t->sum.go_detail = t->godetail != NULL;
+	if (!t->godetail)
+		return;
+	bw_godetail__counters(t->godetail, t->sum.go_probes);
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
+	if (!t->alive || stat(exe, &st))
+		return;
+	if (bw_go_totals__update(&s->go_totals,
+				 (uint64_t)st.st_dev * 0x9e3779b97f4a7c15ULL ^ st.st_ino,
+				 t->sum.go_probes))
+		bw_dbg("failed to count the Go probes of pid %d: out of memory", t->pid);
+}
+
 static void report(struct bw_session *s, uint64_t now, bool final)
 {
 	size_t n = bw_targets__count(s->targets);
@@ -398,9 +427,12 @@ static void report(struct bw_session *s, uint64_t now, bool final)
 	for (size_t i = 0; i < n && s->procs; i++) {
 		struct bw_target *t = bw_targets__at(s->targets, i);
 
-		if (t->alive || final)
-			s->procs[rep.nprocs++] = t->sum;
+		if (!t->alive && !final)
+			continue;
+		read_go_counters(s, t);
+		s->procs[rep.nprocs++] = t->sum;
 	}
+	bw_go_totals__sum(&s->go_totals, rep.go_probes);
 	bw_loader__drops(s->ld, rep.drops);
 	rep.sites_evicted = bw_agg__evicted(s->agg);
 	bw_report_writer__write(s->out, &rep);

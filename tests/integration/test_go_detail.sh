@@ -32,6 +32,14 @@ assert 150e6 <= p50 <= 260e6, f"ticker wait p50 {p50}"
 # the leak is still counted at its own site in detail mode
 leak = [s for s in sites if "main.handle.func1" in bwjson.functions(s) and s["reason"] == "chan send"]
 assert leak and leak[0]["blocked"] > 0, bwjson.describe(sites)
-print("ok: ticker p50", p50, "leak blocked", leak[0]["blocked"])
+# the probes' own counters: in every process record, growing; their drops in the interval's
+probes = [r["go_probes"] for r in recs if r["type"] == "process"]
+assert probes and all(probes), f"process records without go_probes: {probes}"
+assert 0 < probes[0]["parks"] < probes[-1]["parks"], probes
+assert 0 < probes[0]["readies"] < probes[-1]["readies"], probes
+final = [r for r in recs if r["type"] == "interval"][-1]
+for k in ("parked_full", "waits_full", "stacks_full", "read_fault"):
+    assert final["drops"]["go_" + k] == probes[-1][k], (k, final["drops"], probes[-1])
+print("ok: ticker p50", p50, "leak blocked", leak[0]["blocked"], "probes", probes[-1])
 PY
 echo ok

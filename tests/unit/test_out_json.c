@@ -351,8 +351,11 @@ static void test_out_json__process_record(void **state)
 	struct fixture *fx = *state;
 	struct bw_out_json *j = bw_out_json__new(fx->f, NULL);
 	struct bw_proc_summary p = proc_100(), c = { .pid = 7, .comm = "memcached", .threads = 4 };
-	json_object *recs[4];
+	json_object *recs[4], *probes;
 
+	p.go_detail = true;
+	for (unsigned int i = 0; i < BW_GO_COUNTERS; i++)
+		p.go_probes[i] = 100 + i;
 	bw_out_json__begin(j, 42, 1.0);
 	assert_int_equal(bw_out_json__write_process(j, &p), 0);
 	assert_int_equal(bw_out_json__write_process(j, &c), 0);
@@ -371,8 +374,20 @@ static void test_out_json__process_record(void **state)
 	assert_int_equal(get_int(recs[0], "goroutines_runnable"), 1);
 	assert_int_equal(get_int(recs[0], "goroutines_running"), 0);
 	assert_int_equal(get_int(recs[0], "goroutines_syscall"), 0);
+	probes = get(recs[0], "go_probes");
+	assert_int_equal(json_object_object_length(probes), BW_GO_COUNTERS);
+	assert_int_equal(get_int(probes, "parks"), 100);
+	assert_int_equal(get_int(probes, "readies"), 101);
+	assert_int_equal(get_int(probes, "ready_unknown"), 102);
+	assert_int_equal(get_int(probes, "parked_full"), 103);
+	assert_int_equal(get_int(probes, "waits_full"), 104);
+	assert_int_equal(get_int(probes, "stacks_full"), 105);
+	assert_int_equal(get_int(probes, "read_fault"), 106);
+	assert_int_equal(get_int(probes, "sampled_out"), 107);
 	assert_false(json_object_get_boolean(get(recs[1], "is_go")));
 	assert_true(json_object_is_type(get(recs[1], "go_version"), json_type_null));
+	/* not in detail mode: null, not zeros */
+	assert_true(json_object_is_type(get(recs[1], "go_probes"), json_type_null));
 	assert_int_equal(get_int(recs[1], "goroutines"), 0);
 	put_all(recs, 2);
 }
@@ -424,6 +439,45 @@ static void test_out_json__interval_drops(void **state)
 	assert_int_equal(json_object_array_length(lb), 1);
 	assert_true(array_has(lb, "waits_total"));
 	put_all(recs, 2);
+}
+
+/* Detail mode's drops: keys of their own, and the figures they make lower bounds. */
+static void test_out_json__go_probe_drops(void **state)
+{
+	static const struct {
+		unsigned int drop;
+		const char *key;
+		size_t nbounds;
+		const char *bound; /* one of them */
+	} cases[] = {
+		{ BW_DROPS_GO_PARKED_FULL, "go_parked_full", 3, "waits" },
+		{ BW_DROPS_GO_WAITS_FULL, "go_waits_full", 3, "wait_ns" },
+		{ BW_DROPS_GO_READ_FAULT, "go_read_fault", 3, "waits_total" },
+		{ BW_DROPS_GO_STACKS_FULL, "go_stacks_full", 1, "frames" },
+	};
+	struct fixture *fx = *state;
+	json_object *recs[8], *lb;
+	struct bw_out_json *j = bw_out_json__new(fx->f, NULL);
+	struct bw_drops d = { 0 };
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&d, 0, sizeof(d));
+		d.count[cases[i].drop] = i + 1; /* from 0 each time: the interval's own */
+		bw_out_json__begin(j, i, 1.0);
+		assert_int_equal(bw_out_json__write_interval(j, 0, &d, false), 0);
+	}
+	assert_int_equal(bw_out_json__flush(j), 0);
+	bw_out_json__free(j);
+	assert_int_equal(parse_lines(fx, recs, 8), n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(json_object_object_length(get(recs[i], "drops")), BW_DROPS__COUNT);
+		assert_int_equal(get_int(get(recs[i], "drops"), cases[i].key), i + 1);
+		lb = get(recs[i], "lower_bounds");
+		assert_int_equal(json_object_array_length(lb), cases[i].nbounds);
+		assert_true(array_has(lb, cases[i].bound));
+	}
+	put_all(recs, n);
 }
 
 static void test_out_json__doubles(void **state)
@@ -482,6 +536,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_out_json__process_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_json__interval_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_json__go_probe_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_json__doubles, setup, teardown),
 		cmocka_unit_test(test_out_json__write_error),
 	};

@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "drops.h"
 #include "escape.h"
 #include "fixture_sites.h"
 #include "out_prom.h"
@@ -361,7 +362,13 @@ static void test_out_prom__names_help_type(void **state UNUSED)
 	assert_true(value_of(v, n, "blockwatch_dropped_events_total", "kind", "ringbuf", NULL) ==
 		    7);
 	assert_true(value_of(v, n, "blockwatch_dropped_events_total", "kind", "ustack", NULL) == 3);
-	assert_int_equal(count_of(v, n, "blockwatch_dropped_events_total"), BW_DROP_KINDS);
+	/* every kind but sites_evicted (a family of its own), detail mode's included */
+	assert_int_equal(count_of(v, n, "blockwatch_dropped_events_total"), BW_DROPS__COUNT - 1);
+	assert_true(value_of(v, n, "blockwatch_dropped_events_total", "kind", "go_parked_full",
+			     NULL) == 0);
+	/* not in detail mode: no probe series */
+	assert_family(text, "blockwatch_go_probe_events_total", "counter");
+	assert_int_equal(count_of(v, n, "blockwatch_go_probe_events_total"), 0);
 	assert_true(value_of(v, n, "blockwatch_sites_evicted_total", NULL) == 4);
 	assert_true(value_of(v, n, "blockwatch_sites", NULL) == 2);
 	assert_true(value_of(v, n, "blockwatch_leak_sites", NULL) == 1);
@@ -593,6 +600,8 @@ static void test_out_prom__many_processes(void **state UNUSED)
 		snprintf(fx_procs[i].comm, sizeof(fx_procs[i].comm), "proc%u", i);
 		fx_procs[i].threads = 20;
 		fx_procs[i].threads_blocked = i + 1;
+		fx_procs[i].go_detail = true;
+		fx_procs[i].go_probes[BW_GO_PARKS] = 100 + i;
 	}
 	text = render(&rep, 3, BW_PROM_TEXT);
 	n = parse_all(text, &v);
@@ -609,8 +618,54 @@ static void test_out_prom__many_processes(void **state UNUSED)
 	assert_true(value_of(v, n, "blockwatch_threads", "pid", "1008", "state", "blocked", NULL) ==
 		    9);
 	assert_true(value_of(v, n, "blockwatch_processes", NULL) == 10);
+	/* the detail probes' counters too: three processes, every counter */
+	assert_int_equal(count_of(v, n, "blockwatch_go_probe_events_total"), 3 * BW_GO_COUNTERS);
+	assert_true(value_of(v, n, "blockwatch_go_probe_events_total", "pid", "1008", "event",
+			     "parks", NULL) == 108);
 	/* the sum comes last */
 	assert_non_null(strstr(strstr(text, "pid=\"1009\""), "pid=\"\""));
+	free(v);
+	free(text);
+	bw_agg__free(agg);
+}
+
+/* Detail mode: the process's probe counters, and their drops among everyone's. */
+static void test_out_prom__go_probes(void **state UNUSED)
+{
+	struct bw_agg *agg = fx_common_scene();
+	struct bw_report rep;
+	struct sample *v;
+	char *text;
+	size_t n;
+
+	common_report(&rep, agg);
+	fx_procs[0].go_detail = true;
+	for (unsigned int i = 0; i < BW_GO_COUNTERS; i++)
+		fx_procs[0].go_probes[i] = 10 + i;
+	/* the totals count every binary once: not the process's figures */
+	rep.go_probes[BW_GO_PARKED_FULL] = 5;
+	rep.go_probes[BW_GO_WAITS_FULL] = 6;
+	rep.go_probes[BW_GO_STACKS_FULL] = 7;
+	rep.go_probes[BW_GO_READ_FAULT] = 8;
+	rep.go_probes[BW_GO_PARKS] = 1000; /* an event, not a drop */
+	text = render(&rep, 50, BW_PROM_OPENMETRICS);
+	n = parse_all(text, &v);
+	assert_non_null(strstr(text, "# TYPE blockwatch_go_probe_events counter\n"));
+	assert_int_equal(count_of(v, n, "blockwatch_go_probe_events_total"), BW_GO_COUNTERS);
+	assert_true(value_of(v, n, "blockwatch_go_probe_events_total", "pid", "100", "comm", "app",
+			     "container", "", "event", "parks", NULL) == 10);
+	assert_true(value_of(v, n, "blockwatch_go_probe_events_total", "event", "sampled_out",
+			     NULL) == 17);
+	assert_true(value_of(v, n, "blockwatch_dropped_events_total", "kind", "go_parked_full",
+			     NULL) == 5);
+	assert_true(value_of(v, n, "blockwatch_dropped_events_total", "kind", "go_waits_full",
+			     NULL) == 6);
+	assert_true(value_of(v, n, "blockwatch_dropped_events_total", "kind", "go_stacks_full",
+			     NULL) == 7);
+	assert_true(value_of(v, n, "blockwatch_dropped_events_total", "kind", "go_read_fault",
+			     NULL) == 8);
+	assert_true(value_of(v, n, "blockwatch_dropped_events_total", "kind", "ringbuf", NULL) ==
+		    7);
 	free(v);
 	free(text);
 	bw_agg__free(agg);
@@ -908,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_out_prom__cardinality_other),
 		cmocka_unit_test(test_out_prom__stable_order),
 		cmocka_unit_test(test_out_prom__many_processes),
+		cmocka_unit_test(test_out_prom__go_probes),
 		cmocka_unit_test(test_out_prom__openmetrics),
 		cmocka_unit_test(test_out_prom__promtool_check),
 		cmocka_unit_test(test_out_prom__parse_listen),

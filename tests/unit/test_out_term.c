@@ -349,9 +349,11 @@ static void test_out_term__pids_verdicts_drops(void **state)
 	fx->sites[0]->growth_per_min = 60;
 	fx->drops.count[BW_DROP_USTACK] = 12;
 	fx->drops.count[BW_DROPS_SITES_EVICTED] = 1;
+	fx->drops.count[BW_DROPS_GO_PARKED_FULL] = 3;
 	text = render(fx, &opts, 2);
 	line_with(text, "=== ", line, sizeof(line));
-	assert_non_null(strstr(line, "drops: ustack 12 (+12), sites_evicted 1 (+1)"));
+	assert_non_null(strstr(
+		line, "drops: ustack 12 (+12), sites_evicted 1 (+1), go_parked_full 3 (+3)"));
 	line_with(text, "pid 200 (sleeper)  threads 3, 0 blocked", line, sizeof(line));
 	assert_null(strstr(line, "goroutines"));
 	line_with(text, "BLOCKED", line, sizeof(line));
