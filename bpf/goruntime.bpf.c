@@ -69,12 +69,18 @@ struct {
 	__type(value, struct bw_go_stack);
 } stack_scratch SEC(".maps");
 
-__u64 counters[BW_GO_COUNTERS] = {};
+/*
+ * One row of counters per CPU, a cache line each: a counter shared by every
+ * CPU would bounce between them on every park. Userspace sums the rows.
+ */
+__u64 counters[BW_GO_COUNTER_CPUS][BW_GO_COUNTERS] SEC(".bss") __attribute__((aligned(64)));
 
 static __always_inline void count(int what)
 {
+	__u32 cpu = bpf_get_smp_processor_id() & (BW_GO_COUNTER_CPUS - 1);
+
 	if (what >= 0 && what < BW_GO_COUNTERS)
-		__sync_fetch_and_add(&counters[what], 1);
+		__sync_fetch_and_add(&counters[cpu][what], 1);
 }
 
 static __always_inline int read_goid(__u64 g, __u64 *goid)
@@ -188,11 +194,18 @@ static __always_inline void capture_stack(struct pt_regs *ctx, __u64 site)
 }
 
 /* func gopark(unlockf func(*g, unsafe.Pointer) bool, lock unsafe.Pointer, reason waitReason, ...) */
+/*
+ * A goroutine's entry stays in the parked map between its waits (park_ns 0:
+ * not parked): writing it in place costs less than an insert per park and a
+ * delete per ready, and a goroutine parking again where it parked last time
+ * needs no stack-map lookup. Userspace prunes entries of goroutines that are
+ * gone (bw_godetail__prune).
+ */
 SEC("uprobe")
 int BPF_KPROBE(go_park)
 {
 	struct bw_go_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
-	struct bw_go_park park = {};
+	struct bw_go_park park = {}, *was;
 
 	if (read_goid(ctx->r14, &key.goid))
 		return 0;
@@ -204,10 +217,19 @@ int BPF_KPROBE(go_park)
 	park.reason = ctx->cx & 0xff;
 	park.lock = ctx->bx;
 	park.site = site_of(ctx, park.reason);
-	park.park_ns = bpf_ktime_get_ns();
 	if (!park.site)
 		return 0;
-	capture_stack(ctx, park.site);
+	was = bpf_map_lookup_elem(&parked, &key);
+	if (!was || was->site != park.site)
+		capture_stack(ctx, park.site);
+	park.park_ns = bpf_ktime_get_ns();
+	if (was) {
+		was->reason = park.reason;
+		was->lock = park.lock;
+		was->site = park.site;
+		was->park_ns = park.park_ns;
+		return 0;
+	}
 	if (bpf_map_update_elem(&parked, &key, &park, BPF_ANY))
 		count(BW_GO_PARKED_FULL);
 	return 0;
@@ -241,7 +263,7 @@ int BPF_KPROBE(go_ready)
 		return 0;
 	count(BW_GO_READIES);
 	park = bpf_map_lookup_elem(&parked, &key);
-	if (!park) {
+	if (!park || !park->park_ns) {
 		if (sampled(key.goid))
 			count(BW_GO_READY_UNKNOWN);
 		return 0;
@@ -249,7 +271,7 @@ int BPF_KPROBE(go_ready)
 	dur = bpf_ktime_get_ns() - park->park_ns;
 	skey.reason = park->reason;
 	skey.site = park->site;
-	bpf_map_delete_elem(&parked, &key);
+	park->park_ns = 0; /* not parked: the entry is kept for the next park */
 	st = site_stats(&skey);
 	if (!st)
 		return 0;

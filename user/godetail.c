@@ -45,7 +45,8 @@ int bw_go_probe_offset(const uint8_t *code, size_t len)
 /* A parked goroutine seen by the probes, kept for one interval. */
 struct parked_copy {
 	struct bw_go_park park;
-	bool seen_waiting; /* by this interval's snapshot */
+	bool seen;	   /* alive in this interval's snapshot */
+	bool seen_waiting; /* and waiting */
 };
 
 /* The snapshot's frames for a probe site. */
@@ -284,7 +285,7 @@ static void copy_parked(void *ctx, uint64_t goid, const struct bw_go_park *park)
 		pc->park = *park;
 		return;
 	}
-	pc = malloc(sizeof(*pc));
+	pc = calloc(1, sizeof(*pc)); /* not seen until the snapshot says so */
 	if (!pc)
 		return;
 	pc->park = *park;
@@ -307,21 +308,39 @@ int bw_godetail__begin(struct bw_godetail *gd)
 	return bw_go_probes__for_each_parked(gd->bin->probes, gd->pid, copy_parked, gd);
 }
 
+void bw_godetail__seen(struct bw_godetail *gd, uint64_t goid)
+{
+	struct parked_copy *pc = bw_u64map__get(&gd->parked, goid + 1);
+
+	if (pc)
+		pc->seen = true;
+}
+
 /*
  * A goroutine at gopark's entry is not yet marked waiting: parks this
  * recent when the interval began are left for the next snapshot to judge.
  */
 #define PRUNE_MARGIN_NS 100000000ull
 
+/* Is the kernel's entry for this goroutine of no use any more? */
+static bool stale(const struct bw_godetail *gd, const struct parked_copy *pc)
+{
+	if (!pc->seen)
+		return true; /* the goroutine is gone */
+	if (pc->seen_waiting || !pc->park.park_ns)
+		return false; /* waiting, or between waits */
+	/* parked, yet found not waiting: readied by the netpoller, which skips ready() */
+	return pc->park.park_ns + PRUNE_MARGIN_NS <= gd->begin_ns;
+}
+
 void bw_godetail__prune(struct bw_godetail *gd)
 {
 	for (size_t i = 0; i < gd->parked.cap; i++) {
 		struct parked_copy *pc = gd->parked.vals[i];
 
-		if (!pc || pc->seen_waiting || pc->park.park_ns + PRUNE_MARGIN_NS > gd->begin_ns)
-			continue;
-		bw_go_probes__forget_park(gd->bin->probes, gd->pid, gd->parked.keys[i] - 1,
-					  pc->park.park_ns);
+		if (pc && stale(gd, pc))
+			bw_go_probes__forget_park(gd->bin->probes, gd->pid, gd->parked.keys[i] - 1,
+						  pc->park.park_ns);
 	}
 }
 
@@ -347,7 +366,9 @@ bool bw_godetail__wait_start(struct bw_godetail *gd, uint64_t goid, const uint64
 
 	if (!pc)
 		return false;
-	pc->seen_waiting = true;
+	pc->seen = pc->seen_waiting = true;
+	if (!pc->park.park_ns)
+		return false; /* readied, or parked after the map was read */
 	learn_site(gd, pc->park.site, frames, nframes);
 	*start_ns = pc->park.park_ns;
 	return true;

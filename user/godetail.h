@@ -67,10 +67,12 @@ int bw_godetail__begin(struct bw_godetail *gd);
  */
 bool bw_godetail__wait_start(struct bw_godetail *gd, uint64_t goid, const uint64_t *frames,
 			     int nframes, uint64_t *start_ns);
+/* The snapshot found goroutine goid alive (waiting or not). */
+void bw_godetail__seen(struct bw_godetail *gd, uint64_t goid);
 /*
- * After the snapshot: forget parks whose goroutine the snapshot found not
- * waiting (readied by the netpoller, which bypasses ready(), or exited),
- * so that the parked map holds only goroutines that wait.
+ * After the snapshot: forget the kernel's entries of goroutines it did not
+ * find (exited) and of parks it found over (readied by the netpoller, which
+ * bypasses ready()), so that the parked map holds only live goroutines.
  */
 void bw_godetail__prune(struct bw_godetail *gd);
 /* Completed waits since the last call, scaled by the sampling rate. */

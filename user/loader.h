@@ -118,7 +118,7 @@ void bw_go_probes__counters(struct bw_go_probes *gp, uint64_t out[BW_GO_COUNTERS
 typedef void (*bw_go_park_fn)(void *ctx, uint64_t goid, const struct bw_go_park *park);
 /* Every goroutine of pid that a probe saw park and nothing readied yet. */
 int bw_go_probes__for_each_parked(struct bw_go_probes *gp, pid_t pid, bw_go_park_fn fn, void *ctx);
-/* Forget goroutine goid's park, unless it parked again since park_ns. */
+/* Forget goroutine goid's entry, unless it parked again since park_ns. */
 void bw_go_probes__forget_park(struct bw_go_probes *gp, pid_t pid, uint64_t goid, uint64_t park_ns);
 /* Forget everything about pid (it exited, or is no longer watched). */
 void bw_go_probes__forget_process(struct bw_go_probes *gp, pid_t pid);

@@ -171,8 +171,12 @@ int bw_go_probes__parked(struct bw_go_probes *gp, pid_t pid, uint64_t goid, stru
 
 void bw_go_probes__counters(struct bw_go_probes *gp, uint64_t out[BW_GO_COUNTERS])
 {
-	for (int i = 0; i < BW_GO_COUNTERS; i++)
-		out[i] = __atomic_load_n(&gp->skel->bss->counters[i], __ATOMIC_RELAXED);
+	for (int i = 0; i < BW_GO_COUNTERS; i++) {
+		out[i] = 0;
+		for (int cpu = 0; cpu < BW_GO_COUNTER_CPUS; cpu++)
+			out[i] += __atomic_load_n(&gp->skel->bss->counters[cpu][i],
+						  __ATOMIC_RELAXED);
+	}
 }
 
 int bw_go_probes__for_each_parked(struct bw_go_probes *gp, pid_t pid, bw_go_park_fn fn, void *ctx)
@@ -197,8 +201,8 @@ void bw_go_probes__forget_park(struct bw_go_probes *gp, pid_t pid, uint64_t goid
 	struct bw_go_key key = { .tgid = (uint32_t)pid, .goid = goid };
 	struct bw_go_park now;
 
-	/* a park after the one we judged is a new wait: keep it */
-	if (bpf_map_lookup_elem(fd, &key, &now) == 0 && now.park_ns == park_ns)
+	/* a park after the one we judged is a new wait: keep it (readied since: no loss) */
+	if (bpf_map_lookup_elem(fd, &key, &now) == 0 && (now.park_ns == park_ns || !now.park_ns))
 		bpf_map_delete_elem(fd, &key);
 }
 

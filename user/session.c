@@ -233,6 +233,8 @@ static void on_goroutine(void *ctx, const struct bw_goroutine *g)
 
 	if (is_system_goroutine(gc->t, g))
 		gc->system++;
+	if (gc->t->godetail)
+		bw_godetail__seen(gc->t->godetail, g->goid);
 	if (g->status != BW_G_WAITING)
 		return;
 	w.pid = gc->t->pid;

@@ -19,10 +19,10 @@ struct bw_go_key {
 
 /* A goroutine parked since park_ns, at site (see bw_go_site_key). */
 struct bw_go_park {
-	__u64 park_ns;
-	__u64 site;   /* hash of the return addresses and the wait reason */
-	__u64 lock;   /* gopark's lock argument: e.g. &hchan.lock for channels */
-	__u32 reason; /* gopark's waitReason */
+	__u64 park_ns; /* 0: not parked now (readied; the entry is reused) */
+	__u64 site;    /* hash of the return addresses and the wait reason */
+	__u64 lock;    /* gopark's lock argument: e.g. &hchan.lock for channels */
+	__u32 reason;  /* gopark's waitReason */
 	__u32 pad;
 };
 
@@ -58,5 +58,8 @@ enum bw_go_counter {
 	BW_GO_SAMPLED_OUT = 7,	 /* parks skipped by --sample */
 	BW_GO_COUNTERS = 8,
 };
+
+/* Rows of counters, one per CPU (CPUs beyond share rows): a power of two. */
+#define BW_GO_COUNTER_CPUS 256
 
 #endif /* BLOCKWATCH_GORUNTIME_H */

@@ -8,15 +8,20 @@
 go_prereqs
 go_build_targets timeout_send
 start_go_target timeout_send stripped -rate 2
-before=$(bpftool link show 2>/dev/null | grep -c . || true)
+# uprobes on the target (bpftool names them by the /proc/PID/exe blockwatch attached through)
+target_uprobes() {
+	bpftool -j perf | python3 -c '
+import json, sys
+print(sum(1 for e in json.load(sys.stdin) if e.get("filename") == f"/proc/{sys.argv[1]}/exe"))' "$GT_PID"
+}
 "$BLOCKWATCH" -p "$GT_PID" -D -i 1 -c 4 --json >"$BW_TMP/out.json" 2>"$BW_TMP/err" &
 bw=$!
 sleep 2.5
-during=$(bpftool link show 2>/dev/null | grep -c . || true)
+during=$(target_uprobes)
 wait "$bw" || fail "blockwatch failed: $(cat "$BW_TMP/err")"
-after=$(bpftool link show 2>/dev/null | grep -c . || true)
-[ "$during" -gt "$before" ] || fail "no BPF link while attached ($before before, $during during)"
-[ "$after" -le "$before" ] || fail "links left behind: $before before, $after after"
+after=$(target_uprobes)
+[ "$during" -eq 2 ] || fail "$during uprobes on the target while attached, want 2 (gopark, ready)"
+[ "$after" -eq 0 ] || fail "$after uprobes left on the target after blockwatch exited"
 kill -0 "$GT_PID" || fail "the target died"
 python3 - "$BW_TMP/out.json" "$BW_ROOT/tests/integration" <<'PY'
 import sys
