@@ -56,6 +56,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* a new site is rare: memory as sites come */
 	__uint(max_entries, BW_DEFAULT_MAX_SITES);
 	__type(key, struct bw_wait_key);
 	__type(value, struct bw_wait_stats);
