@@ -78,7 +78,7 @@ struct bw_godetail {
 	struct bw_mapdelta previous; /* this process's per-site waits as read last time */
 	uint32_t sample_every;
 	uint64_t begin_ns;	 /* when this interval's parked map was read */
-	struct bw_u64map parked; /* goid + 1 -> struct parked_copy */
+	struct bw_u64map parked; /* address of the goroutine's g -> struct parked_copy */
 	struct bw_u64map sites;	 /* probe site -> struct site_frames */
 	pid_t pid;
 };
@@ -194,7 +194,6 @@ static int attach_probes(struct bw_godetail *gd, const struct bw_godetail_opts *
 			 const char *binary, const struct bw_go_points *at)
 {
 	struct bw_go_load_opts lo = {
-		.goid_offset = (uint32_t)o->layout->goid,
 		.sample_every = o->sample_every,
 		.max_parked = o->max_parked,
 		.max_sites = o->max_sites,
@@ -275,11 +274,11 @@ void bw_godetail__free(struct bw_godetail *gd)
 	free(gd);
 }
 
-static void copy_parked(void *ctx, uint64_t goid, const struct bw_go_park *park)
+static void copy_parked(void *ctx, uint64_t g, const struct bw_go_park *park)
 {
 	struct bw_godetail *gd = ctx;
 	/* a walk of a map that changes under it can visit a key twice: keep one copy */
-	struct parked_copy *pc = bw_u64map__get(&gd->parked, goid + 1);
+	struct parked_copy *pc = bw_u64map__get(&gd->parked, g);
 
 	if (pc) {
 		pc->park = *park;
@@ -289,7 +288,7 @@ static void copy_parked(void *ctx, uint64_t goid, const struct bw_go_park *park)
 	if (!pc)
 		return;
 	pc->park = *park;
-	if (bw_u64map__put(&gd->parked, goid + 1, pc))
+	if (!g || bw_u64map__put(&gd->parked, g, pc))
 		free(pc);
 }
 
@@ -308,9 +307,9 @@ int bw_godetail__begin(struct bw_godetail *gd)
 	return bw_go_probes__for_each_parked(gd->bin->probes, gd->pid, copy_parked, gd);
 }
 
-void bw_godetail__seen(struct bw_godetail *gd, uint64_t goid)
+void bw_godetail__seen(struct bw_godetail *gd, uint64_t g)
 {
-	struct parked_copy *pc = bw_u64map__get(&gd->parked, goid + 1);
+	struct parked_copy *pc = bw_u64map__get(&gd->parked, g);
 
 	if (pc)
 		pc->seen = true;
@@ -339,7 +338,7 @@ void bw_godetail__prune(struct bw_godetail *gd)
 		struct parked_copy *pc = gd->parked.vals[i];
 
 		if (pc && stale(gd, pc))
-			bw_go_probes__forget_park(gd->bin->probes, gd->pid, gd->parked.keys[i] - 1,
+			bw_go_probes__forget_park(gd->bin->probes, gd->pid, gd->parked.keys[i],
 						  pc->park.park_ns);
 	}
 }
@@ -359,10 +358,10 @@ static void learn_site(struct bw_godetail *gd, uint64_t site, const uint64_t *fr
 		free(sf);
 }
 
-bool bw_godetail__wait_start(struct bw_godetail *gd, uint64_t goid, const uint64_t *frames,
+bool bw_godetail__wait_start(struct bw_godetail *gd, uint64_t g, const uint64_t *frames,
 			     int nframes, uint64_t *start_ns)
 {
-	struct parked_copy *pc = bw_u64map__get(&gd->parked, goid + 1);
+	struct parked_copy *pc = bw_u64map__get(&gd->parked, g);
 
 	if (!pc)
 		return false;

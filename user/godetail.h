@@ -45,7 +45,6 @@ struct bw_godetail_opts {
 	struct bw_go_shared *shared;
 	pid_t pid;
 	const struct bw_gobin *gobin;
-	const struct bw_go_layout *layout;
 	uint32_t sample_every;
 	uint32_t max_parked;
 	uint32_t max_sites;
@@ -61,14 +60,14 @@ void bw_godetail__free(struct bw_godetail *gd);
 /* Read the kernel's parked goroutines once per interval, before the snapshot. */
 int bw_godetail__begin(struct bw_godetail *gd);
 /*
- * The exact start of goroutine goid's wait, if a probe saw it park; the
+ * The exact start of the wait of the goroutine at g (its runtime.g), if a probe saw it park; the
  * frames the snapshot read for it are remembered for its site, so that
  * completed waits are counted at the same site.
  */
-bool bw_godetail__wait_start(struct bw_godetail *gd, uint64_t goid, const uint64_t *frames,
+bool bw_godetail__wait_start(struct bw_godetail *gd, uint64_t g, const uint64_t *frames,
 			     int nframes, uint64_t *start_ns);
-/* The snapshot found goroutine goid alive (waiting or not). */
-void bw_godetail__seen(struct bw_godetail *gd, uint64_t goid);
+/* The snapshot found the goroutine at g (its runtime.g's address) alive, waiting or not. */
+void bw_godetail__seen(struct bw_godetail *gd, uint64_t g);
 /*
  * After the snapshot: forget the kernel's entries of goroutines it did not
  * find (exited) and of parks it found over (readied by the netpoller, which

@@ -75,7 +75,6 @@ void bw_loader__drops(struct bw_loader *ld, uint64_t out[BW_DROP_KINDS]);
  */
 
 struct bw_go_load_opts {
-	uint32_t goid_offset;  /* runtime.g.goid for the binary's Go version */
 	uint32_t sample_every; /* 1: every goroutine */
 	uint32_t max_parked;   /* 0: default */
 	uint32_t max_sites;
@@ -111,15 +110,15 @@ int bw_go_probes__read_waits(struct bw_go_probes *gp, struct bw_mapdelta *md, pi
 			     bw_go_wait_fn fn, void *ctx);
 /* The stack captured for a site: frame count, or -ENOENT. */
 int bw_go_probes__stack(struct bw_go_probes *gp, uint64_t site, uint64_t *frames, int max);
-/* When and where goroutine goid of pid parked, if a probe saw it. 0 or -ENOENT. */
-int bw_go_probes__parked(struct bw_go_probes *gp, pid_t pid, uint64_t goid, struct bw_go_park *out);
+/* When and where the goroutine at g (its runtime.g) of pid parked, if a probe saw it. 0 or -ENOENT. */
+int bw_go_probes__parked(struct bw_go_probes *gp, pid_t pid, uint64_t g, struct bw_go_park *out);
 /* The object's counters: for every process that shares it. */
 void bw_go_probes__counters(struct bw_go_probes *gp, uint64_t out[BW_GO_COUNTERS]);
-typedef void (*bw_go_park_fn)(void *ctx, uint64_t goid, const struct bw_go_park *park);
+typedef void (*bw_go_park_fn)(void *ctx, uint64_t g, const struct bw_go_park *park);
 /* Every goroutine of pid that a probe saw park and nothing readied yet. */
 int bw_go_probes__for_each_parked(struct bw_go_probes *gp, pid_t pid, bw_go_park_fn fn, void *ctx);
-/* Forget goroutine goid's entry, unless it parked again since park_ns. */
-void bw_go_probes__forget_park(struct bw_go_probes *gp, pid_t pid, uint64_t goid, uint64_t park_ns);
+/* Forget the entry of the goroutine at g, unless it parked again since park_ns. */
+void bw_go_probes__forget_park(struct bw_go_probes *gp, pid_t pid, uint64_t g, uint64_t park_ns);
 /* Forget everything about pid (it exited, or is no longer watched). */
 void bw_go_probes__forget_process(struct bw_go_probes *gp, pid_t pid);
 

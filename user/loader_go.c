@@ -64,7 +64,6 @@ struct bw_go_probes *bw_go_probes__load(const struct bw_go_load_opts *o)
 		bw_err("failed to open BPF object 'goruntime': %s", strerror(-err));
 		goto fail;
 	}
-	gp->skel->rodata->goid_offset = o->goid_offset;
 	gp->skel->rodata->sample_every = o->sample_every ? o->sample_every : 1;
 	size_maps(gp->skel, o);
 	err = goruntime__load(gp->skel);
@@ -160,9 +159,9 @@ int bw_go_probes__stack(struct bw_go_probes *gp, uint64_t site, uint64_t *frames
 	return n;
 }
 
-int bw_go_probes__parked(struct bw_go_probes *gp, pid_t pid, uint64_t goid, struct bw_go_park *out)
+int bw_go_probes__parked(struct bw_go_probes *gp, pid_t pid, uint64_t g, struct bw_go_park *out)
 {
-	struct bw_go_key key = { .tgid = (uint32_t)pid, .goid = goid };
+	struct bw_go_key key = { .tgid = (uint32_t)pid, .g = g };
 
 	if (bpf_map_lookup_elem(bpf_map__fd(gp->skel->maps.parked), &key, out))
 		return -ENOENT;
@@ -190,15 +189,15 @@ int bw_go_probes__for_each_parked(struct bw_go_probes *gp, pid_t pid, bw_go_park
 		cur = &key;
 		if (key.tgid != (uint32_t)pid || bpf_map_lookup_elem(fd, &key, &park))
 			continue;
-		fn(ctx, key.goid, &park);
+		fn(ctx, key.g, &park);
 	}
 	return errno == ENOENT ? 0 : -errno;
 }
 
-void bw_go_probes__forget_park(struct bw_go_probes *gp, pid_t pid, uint64_t goid, uint64_t park_ns)
+void bw_go_probes__forget_park(struct bw_go_probes *gp, pid_t pid, uint64_t g, uint64_t park_ns)
 {
 	int fd = bpf_map__fd(gp->skel->maps.parked);
-	struct bw_go_key key = { .tgid = (uint32_t)pid, .goid = goid };
+	struct bw_go_key key = { .tgid = (uint32_t)pid, .g = g };
 	struct bw_go_park now;
 
 	/* a park after the one we judged is a new wait: keep it (readied since: no loss) */

@@ -234,7 +234,7 @@ static void on_goroutine(void *ctx, const struct bw_goroutine *g)
 	if (is_system_goroutine(gc->t, g))
 		gc->system++;
 	if (gc->t->godetail)
-		bw_godetail__seen(gc->t->godetail, g->goid);
+		bw_godetail__seen(gc->t->godetail, g->gaddr);
 	if (g->status != BW_G_WAITING)
 		return;
 	w.pid = gc->t->pid;
@@ -248,7 +248,7 @@ static void on_goroutine(void *ctx, const struct bw_goroutine *g)
 	w.object = g->wait_object;
 	w.created_by = g->gopc;
 	if (gc->t->godetail)
-		bw_godetail__wait_start(gc->t->godetail, g->goid, g->frames, g->nframes,
+		bw_godetail__wait_start(gc->t->godetail, g->gaddr, g->frames, g->nframes,
 					&w.start_ns);
 	err = bw_agg__add_waiter(gc->s->agg, &w);
 	if (err && !gc->err)

@@ -11,10 +11,15 @@
 /* Return addresses read at a park to tell its site without a stack walk. */
 #define BW_GO_SITE_DEPTH 8
 
+/*
+ * A goroutine, by the address of its runtime.g: what the probes have in a
+ * register, so no read of its goid. A g outlives its goroutine and is
+ * reused by a later one, whose first park overwrites the entry.
+ */
 struct bw_go_key {
 	__u32 tgid;
 	__u32 pad;
-	__u64 goid;
+	__u64 g;
 };
 
 /* A goroutine parked since park_ns, at site (see bw_go_site_key). */
