@@ -134,7 +134,11 @@ static struct bw_target *discover(struct bw_session *s, pid_t pid)
 		return NULL;
 	}
 	t = bw_targets__add(s->targets, pid, false);
-	if (!t) {
+	if (!t && (errno == ESRCH || errno == ENOENT)) {
+		/* it exited before we could look: nothing was there to watch */
+		bw_dbg("process %d exited before it could be opened", pid);
+		bw_u64map__put(&s->passed_over, (uint64_t)pid, (void *)1);
+	} else if (!t) {
 		/* not silent: once, then counted at debug level */
 		if (!s->unreadable++)
 			bw_warn("failed to open process %d (%s): it is left out (more at -vv)", pid,
