@@ -46,9 +46,12 @@ struct {
 	__type(value, struct bw_go_park);
 } parked SEC(".maps");
 
+/*
+ * Per CPU: a ready adds to its own CPU's copy with plain stores, where a
+ * shared counter would bounce between CPUs at every wait. Userspace sums.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* a new site is rare: memory as sites come */
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, BW_DEFAULT_MAX_SITES);
 	__type(key, struct bw_go_site_key);
 	__type(value, struct bw_go_wait_stats);
@@ -266,10 +269,11 @@ int BPF_KPROBE(go_ready)
 	st = site_stats(&skey);
 	if (!st)
 		return 0;
-	__sync_fetch_and_add(&st->count, 1);
-	__sync_fetch_and_add(&st->total_ns, dur);
+	/* this CPU's copy, and a program is not preempted by another on its CPU */
+	st->count++;
+	st->total_ns += dur;
 	if (dur > st->max_ns)
 		st->max_ns = dur;
-	__sync_fetch_and_add(&st->hist[hist_slot(dur)], 1);
+	st->hist[hist_slot(dur)]++;
 	return 0;
 }

@@ -239,11 +239,11 @@ struct bw_godetail *bw_godetail__new(const struct bw_godetail_opts *o)
 	gd->shared = o->shared;
 	gd->pid = o->pid;
 	gd->sample_every = o->sample_every ? o->sample_every : 1;
-	bw_mapdelta__init(&gd->previous, sizeof(struct bw_go_site_key),
-			  sizeof(struct bw_go_wait_stats));
 	bw_u64map__init(&gd->parked);
 	bw_u64map__init(&gd->sites);
-	err = attach_probes(gd, o, binary, &at);
+	err = bw_go_probes__waits_delta_init(&gd->previous);
+	if (!err)
+		err = attach_probes(gd, o, binary, &at);
 	if (err) {
 		bw_godetail__free(gd);
 		errno = -err;

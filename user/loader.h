@@ -105,7 +105,9 @@ struct bw_go_wait_delta {
 	uint64_t hist[BW_HIST_SLOTS];
 };
 typedef void (*bw_go_wait_fn)(void *ctx, const struct bw_go_wait_delta *d);
-/* pid's completed waits since the previous walk with the same md (init'ed for the site map). */
+/* Prepare md to read the per-site waits map (per-CPU). 0 or -errno. */
+int bw_go_probes__waits_delta_init(struct bw_mapdelta *md);
+/* pid's completed waits since the previous walk with the same md. */
 int bw_go_probes__read_waits(struct bw_go_probes *gp, struct bw_mapdelta *md, pid_t pid,
 			     bw_go_wait_fn fn, void *ctx);
 /* The stack captured for a site: frame count, or -ENOENT. */

@@ -114,6 +114,33 @@ void bw_go_links__free(struct bw_go_links *l)
 	free(l);
 }
 
+/* The per-CPU copies of a site's waits, as one. */
+static void reduce_waits(void *out, const void *percpu, int ncpus, size_t stride)
+{
+	struct bw_go_wait_stats *sum = out;
+
+	memset(sum, 0, sizeof(*sum));
+	for (int c = 0; c < ncpus; c++) {
+		const struct bw_go_wait_stats *st =
+			(const void *)((const char *)percpu + c * stride);
+
+		sum->count += st->count;
+		sum->total_ns += st->total_ns;
+		if (st->max_ns > sum->max_ns)
+			sum->max_ns = st->max_ns;
+		for (int i = 0; i < BW_HIST_SLOTS; i++)
+			sum->hist[i] += st->hist[i];
+	}
+}
+
+int bw_go_probes__waits_delta_init(struct bw_mapdelta *md)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	bw_mapdelta__init(md, sizeof(struct bw_go_site_key), sizeof(struct bw_go_wait_stats));
+	return ncpus < 0 ? ncpus : bw_mapdelta__percpu(md, ncpus, reduce_waits);
+}
+
 struct go_walk {
 	bw_go_wait_fn fn;
 	void *ctx;

@@ -14,6 +14,34 @@ void bw_mapdelta__init(struct bw_mapdelta *md, size_t key_size, size_t value_siz
 	md->key_size = key_size;
 	md->value_size = value_size;
 	md->only_tgid = 0;
+	md->ncpus = 0;
+	md->reduce = NULL;
+	md->percpu_buf = NULL;
+}
+
+int bw_mapdelta__percpu(struct bw_mapdelta *md, int ncpus,
+			void (*reduce)(void *out, const void *percpu, int ncpus, size_t stride))
+{
+	if (ncpus <= 0)
+		return -EINVAL;
+	/* the kernel hands out each CPU's copy rounded up to 8 bytes */
+	md->percpu_buf = calloc((size_t)ncpus, (md->value_size + 7) & ~(size_t)7);
+	if (!md->percpu_buf)
+		return -ENOMEM;
+	md->ncpus = ncpus;
+	md->reduce = reduce;
+	return 0;
+}
+
+/* One record's value, per-CPU copies folded. */
+static int lookup_value(struct bw_mapdelta *md, int fd, const void *key, void *now)
+{
+	if (!md->ncpus)
+		return bpf_map_lookup_elem(fd, key, now);
+	if (bpf_map_lookup_elem(fd, key, md->percpu_buf))
+		return -1;
+	md->reduce(now, md->percpu_buf, md->ncpus, (md->value_size + 7) & ~(size_t)7);
+	return 0;
 }
 
 void bw_mapdelta__free(struct bw_mapdelta *md)
@@ -21,6 +49,8 @@ void bw_mapdelta__free(struct bw_mapdelta *md)
 	for (size_t i = 0; i < md->previous.cap; i++)
 		free(md->previous.vals[i]);
 	bw_u64map__free(&md->previous);
+	free(md->percpu_buf);
+	md->percpu_buf = NULL;
 }
 
 static uint64_t key_hash(const void *key, size_t size)
@@ -59,7 +89,7 @@ int bw_mapdelta__walk(struct bw_mapdelta *md, int fd, bw_mapdelta_fn fn, void *c
 		cur = key;
 		if (md->only_tgid && memcmp(key, &md->only_tgid, sizeof(md->only_tgid)))
 			continue;
-		if (bpf_map_lookup_elem(fd, key, now))
+		if (lookup_value(md, fd, key, now))
 			continue; /* deleted meanwhile */
 		prev = previous_of(md, key);
 		if (!prev)

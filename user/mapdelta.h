@@ -22,12 +22,22 @@ struct bw_mapdelta {
 	size_t value_size;
 	/* when not 0, only keys that begin with this __u32 (a tgid) are walked */
 	uint32_t only_tgid;
+	/*
+	 * A per-CPU map (set by bw_mapdelta__percpu): each record's CPU copies
+	 * are folded into one value by reduce before the walk hands it out.
+	 */
+	int ncpus;
+	void (*reduce)(void *out, const void *percpu, int ncpus, size_t stride);
+	void *percpu_buf;
 };
 
 /* prev is all zeroes for a record not seen before. */
 typedef void (*bw_mapdelta_fn)(void *ctx, const void *key, const void *now, const void *prev);
 
 void bw_mapdelta__init(struct bw_mapdelta *md, size_t key_size, size_t value_size);
+/* The map is per-CPU: reduce folds its ncpus copies, stride bytes apart, into one. */
+int bw_mapdelta__percpu(struct bw_mapdelta *md, int ncpus,
+			void (*reduce)(void *out, const void *percpu, int ncpus, size_t stride));
 /* Walk the map behind fd. Returns 0 or a negative errno. */
 int bw_mapdelta__walk(struct bw_mapdelta *md, int fd, bw_mapdelta_fn fn, void *ctx);
 void bw_mapdelta__free(struct bw_mapdelta *md);
