@@ -10,10 +10,14 @@
 #   3. pipeline: events per second counted against the target's own count, drops, CPU
 #   4. scale: 1,000,000 blocked goroutines, 10,000 blocked threads
 #   5. start-up on a large Go binary (Debian's prometheus)
+#   6. system-wide (no -p) among many processes: memory, CPU, attach latency of a new Go
+#      process, cost to a Go and a C benchmark
 #
 # Needs root. Knobs (environment): BENCH_REPS (5), BENCH_SECS (1, one microbenchmark run),
 # BENCH_HTTP_SECS (2), BENCH_SCALE_REPS (3), BENCH_GOROUTINES (1000000), BENCH_THREADS (10000),
-# BENCH_PARTS ("1 2 3 4 5"), BENCH_OUT (BENCHMARKS.md at the top of the tree).
+# BENCH_SW_GO (50) and BENCH_SW_OTHER (200) processes for part 6, BENCH_SW_NEW (4, new Go
+# processes per blockwatch run of part 6), BENCH_PARTS ("1 2 3 4 5 6"), BENCH_OUT
+# (BENCHMARKS.md at the top of the tree).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,23 +28,32 @@ HTTP_SECS=${BENCH_HTTP_SECS:-2}
 SCALE_REPS=${BENCH_SCALE_REPS:-3}
 NGOROUTINES=${BENCH_GOROUTINES:-1000000}
 NTHREADS=${BENCH_THREADS:-10000}
-PARTS=${BENCH_PARTS:-1 2 3 4 5}
+SW_GO=${BENCH_SW_GO:-50}
+SW_OTHER=${BENCH_SW_OTHER:-200}
+SW_NEW=${BENCH_SW_NEW:-4}
+PARTS=${BENCH_PARTS:-1 2 3 4 5 6}
 OUT=${BENCH_OUT:-$root/BENCHMARKS.md}
 bin=$root/build/bench
 work=$(mktemp -d /tmp/bwbench.XXXXXX)
 results=$work/results.tsv
 PIDS=()
+SW_PIDS=() # part 6's population, apart: forgotten once reaped
 
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 
 cleanup() {
-	local p
+	local p live
 	# BENCH_KEEP=DIR keeps the raw measurements (report.py renders them again without a run)
 	if [ -n "${BENCH_KEEP:-}" ]; then
 		mkdir -p "$BENCH_KEEP" && { cp "$work"/*.tsv "$work"/*.err "$BENCH_KEEP/" 2>/dev/null || true; }
 	fi
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	# only jobs of this shell still running: pids wrap fast (pid_max may be 32768), and a pid
+	# reaped long ago may be someone else's now
+	live=" $(jobs -p | tr '\n' ' ') "
+	for p in "${PIDS[@]}" "${SW_PIDS[@]}"; do
+		[[ $live == *" $p "* ]] && { kill -9 "$p" 2>/dev/null || true; }
+	done
 	wait 2>/dev/null || true
 	if [ -n "${bpf_stats_was:-}" ]; then
 		sysctl -q -w kernel.bpf_stats_enabled="$bpf_stats_was" || true
@@ -99,8 +112,9 @@ build_all() {
 	gcc -g -O1 -fno-omit-frame-pointer -pthread "$root/tests/targets/blocker.c" \
 		-o "$bin/blocker"
 	build_floor || die "failed to build the floor tool"
-	"$root/scripts/build-go-targets.sh" "$root/build/go-targets" many_blocked >/dev/null ||
-		die "failed to build the Go target 'many_blocked'"
+	# shellcheck disable=SC2086 # a word list
+	"$root/scripts/build-go-targets.sh" "$root/build/go-targets" many_blocked ticker \
+		$SW_GO_TARGETS >/dev/null || die "failed to build the Go targets"
 }
 
 machine_info() {
@@ -120,6 +134,9 @@ machine_info() {
 	meta scale_reps "$SCALE_REPS"
 	meta goroutines "$NGOROUTINES"
 	meta threads "$NTHREADS"
+	meta sw_go "$SW_GO"
+	meta sw_other "$SW_OTHER"
+	meta sw_targets "$SW_GO_TARGETS"
 }
 
 # ---- processes ----
@@ -210,15 +227,16 @@ wait_reports() { # wait_reports N: until blockwatch has written N reports (2 min
 	die "timed out waiting for report $1 of blockwatch"
 }
 
-bw_start() { # bw_start PID ARGS...: blockwatch with JSON to $work/bw.json; sets TOOL
-	local pid=$1
+bw_start() { # bw_start PID|all ARGS...: blockwatch with JSON to $work/bw.json; sets TOOL
+	local sel=(-p "$1")
+	[ "$1" = all ] && sel=()
 	shift
 	rm -f "$work/bw.json"
-	"$BW" -p "$pid" -i 1 --json -o "$work/bw.json" "$@" 2>>"$work/bw.err" &
+	"$BW" "${sel[@]}" -i 1 --json -o "$work/bw.json" "$@" 2>>"$work/bw.err" &
 	TOOL=$!
 	PIDS+=("$TOOL")
 	# the report file is opened once every probe is attached
-	wait_exists "$work/bw.json"
+	wait_exists "$work/bw.json" 120
 }
 
 # bt_start PID SCRIPT: bpftrace needs tracefs for tracepoints (and to detach uprobes cleanly);
@@ -506,8 +524,9 @@ part3() {
 
 bpf_memlock() { python3 "$root/tests/bench/bpfinfo.py" "$1" memlock; } # bytes
 
-# scale_run PART LABEL MODE PID REPORTS ARGS...: attach, first report, memory, CPU per report
-scale_run() {
+# scale_measure PART LABEL MODE PID|all REPORTS REP ARGS...: attach, first report, memory, CPU
+# per report; blockwatch keeps running (TOOL)
+scale_measure() {
 	local part=$1 label=$2 mode=$3 pid=$4 nrep=$5 rep=$6 t0 ta tf c1 c2
 	shift 6
 	t0=$(now_ms)
@@ -525,8 +544,13 @@ scale_run() {
 	record "$part" "$label" "$mode" "$rep" rss_kb "$(status_kb "$TOOL" VmRSS)"
 	record "$part" "$label" "$mode" "$rep" hwm_kb "$(status_kb "$TOOL" VmHWM)"
 	record "$part" "$label" "$mode" "$rep" bpf_memlock "$(bpf_memlock "$TOOL")"
+}
+
+# scale_run PART LABEL MODE PID REPORTS REP ARGS...: scale_measure, then blockwatch stopped
+scale_run() {
+	scale_measure "$@"
 	tool_stop
-	record "$part" "$label" "$mode" "$rep" blocked \
+	record "$1" "$2" "$3" "$6" blocked \
 		"$(python3 "$root/tests/bench/bwcount.py" "$work/bw.json" blocked)"
 }
 
@@ -589,6 +613,159 @@ part5() {
 	done
 	kill "$TPID"
 	wait "$TPID" 2>/dev/null || true
+}
+
+# ---- part 6: system-wide among many processes ----
+
+# Go leak targets that leak 20 goroutines in 4 s, then idle for as long as they run: the
+# population runs each binary several times, as a machine runs several copies of a service
+SW_GO_TARGETS="no_sender no_receiver nil_chan wg_miscount forgotten_unlock"
+
+sw_spawn() { # sw_spawn OUT PIDFILE CMD...: one process of the population
+	local out=$1 pidfile=$2
+	shift 2
+	"$@" >"$out" 2>&1 &
+	SW_PIDS+=("$!")
+	echo "$!" >>"$pidfile"
+}
+
+# SW_GO Go processes (the leak targets in turn) and SW_OTHER C processes with blocked threads
+sw_population() {
+	local i names f
+	read -r -a names <<<"$SW_GO_TARGETS"
+	for ((i = 0; i < SW_GO; i++)); do
+		sw_spawn "$work/sw/go$i.out" "$work/sw/go.pids" \
+			"$root/build/go-targets/${names[i % ${#names[@]}]}" -rate 5 -max 20
+	done
+	for ((i = 0; i < SW_OTHER; i++)); do
+		if ((i % 2)); then
+			sw_spawn "$work/sw/c$i.out" "$work/sw/c.pids" "$bin/blocker" cond
+		else
+			sw_spawn "$work/sw/c$i.out" "$work/sw/c.pids" "$bin/blocker" mutex 2
+		fi
+	done
+	for f in "$work"/sw/*.out; do
+		wait_for "$f" '^ready' 60
+	done
+}
+
+sw_stop_population() {
+	local p
+	for p in "${SW_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	for p in "${SW_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	SW_PIDS=()
+}
+
+# probed PID: uprobes that fire in PID, whoever placed them
+probed() { python3 "$root/tests/bench/systemwide.py" probed "$1"; }
+
+# sw_bench MODE REP: one run of the Go chan ping-pong and of the C mutex benchmark. Without
+# -D, a Go run is marked when uprobes fired in gobench before or after it: another program
+# probed it (this machine is shared; another system-wide blockwatch -D does)
+sw_bench() {
+	local mode=$1 rep=$2 line ns ops sleeps p0=0
+	TFD=$SW_CHAN_FD
+	[ "$mode" = detail ] || p0=$(probed "$SW_CHAN_PID")
+	line=$(target_cmd sw-chan "run $SECS")
+	read -r _ _ ns ops <<<"$line"
+	[ -n "${ops:-}" ] || die "gobench chan ($mode): $line"
+	record 6 chan "$mode" "$rep" ns_per_op "$ns"
+	[ "$mode" = detail ] ||
+		record 6 chan "$mode" "$rep" foreign_uprobes $(($(probed "$SW_CHAN_PID") + p0))
+	TFD=$SW_MUTEX_FD
+	line=$(target_cmd sw-mutex "run $SECS")
+	read -r _ _ ns ops sleeps <<<"$line"
+	[ -n "${sleeps:-}" ] || die "pthread_bench mutex ($mode): $line"
+	record 6 mutex "$mode" "$rep" ns_per_op "$ns"
+}
+
+# sw_attach MODE REP DETAIL: SW_NEW new Go processes, one at a time, alternately of a binary no
+# other process runs (ticker) and of one that 1/5 of the population runs (no_sender)
+sw_attach() {
+	local mode=$1 rep=$2 detail=$3 k kind cmd out pid rms pms before wms
+	for ((k = 0; k < SW_NEW; k++)); do
+		if ((k % 2)); then
+			kind=shared
+			cmd=("$root/build/go-targets/no_sender" -rate 5 -max 20)
+		else
+			kind=new
+			cmd=("$root/build/go-targets/ticker")
+		fi
+		out=$(python3 "$root/tests/bench/systemwide.py" attach "$TOOL" "$work/bw.json" \
+			"$detail" 15 "${cmd[@]}") || die "failed to time the attach to a new process"
+		read -r pid rms pms before wms <<<"$out"
+		record 6 "attach-$kind" "$mode" "$rep.$k" started 1
+		record 6 "attach-$kind" "$mode" "$rep.$k" report_ms "$rms"
+		record 6 "attach-$kind" "$mode" "$rep.$k" waits_ms "$wms"
+		if [ "$detail" = 1 ]; then
+			record 6 "attach-$kind" "$mode" "$rep.$k" probe_ms "$pms"
+			record 6 "attach-$kind" "$mode" "$rep.$k" probes_before "$before"
+		fi
+	done
+}
+
+# sw_observe LABEL MODE REP ARGS...: blockwatch over the whole machine: start-up, memory, CPU,
+# what it holds and what its last report shows; it keeps running (TOOL)
+sw_observe() {
+	local label=$1 mode=$2 rep=$3 progs maps links uprobes n ngo nbin ours_go ours_c gor
+	shift 3
+	scale_measure 6 "$label" "$mode" all 3 "$rep" "$@"
+	read -r progs maps links uprobes <<<"$(python3 "$root/tests/bench/bpfinfo.py" "$TOOL" objects)"
+	record 6 "$label" "$mode" "$rep" bpf_progs "$progs"
+	record 6 "$label" "$mode" "$rep" bpf_maps "$maps"
+	record 6 "$label" "$mode" "$rep" bpf_links "$links"
+	record 6 "$label" "$mode" "$rep" uprobes "$uprobes"
+	read -r n ngo nbin ours_go ours_c gor <<<"$(python3 "$root/tests/bench/systemwide.py" procs \
+		"$work/bw.json" "$work/sw/go.pids" "$work/sw/c.pids")"
+	record 6 "$label" "$mode" "$rep" processes "$n"
+	record 6 "$label" "$mode" "$rep" go_processes "$ngo"
+	record 6 "$label" "$mode" "$rep" go_binaries "$nbin"
+	record 6 "$label" "$mode" "$rep" ours_go "$ours_go"
+	record 6 "$label" "$mode" "$rep" ours_other "$ours_c"
+	record 6 "$label" "$mode" "$rep" goroutines "$gor"
+}
+
+# sw_run MODE REP ARGS...: sw_observe among the population, then the benchmarks' cost and new
+# processes while blockwatch runs
+sw_run() {
+	local mode=$1 rep=$2
+	shift 2
+	sw_observe population "$mode" "$rep" "$@"
+	sw_bench "$mode" "$rep"
+	sw_attach "$mode" "$rep" "$([ "$mode" = detail ] && echo 1 || echo 0)"
+	tool_stop
+}
+
+part6() {
+	local rep t0 procs
+	log "part 6: system-wide among $SW_GO Go and $SW_OTHER other processes ($SCALE_REPS runs per mode)"
+	mkdir -p "$work/sw"
+	: >"$work/sw/go.pids"
+	: >"$work/sw/c.pids"
+	# the machine alone first: what the population adds
+	sw_observe alone default 1
+	tool_stop
+	t0=$(now_ms)
+	sw_population
+	record 6 population setup 1 start_ms $(($(now_ms) - t0))
+	procs=(/proc/[0-9]*)
+	record 6 population setup 1 machine_processes "${#procs[@]}"
+	start_target sw-chan "$bin/gobench" -bench chan
+	SW_CHAN_PID=$TPID SW_CHAN_FD=$TFD
+	target_cmd sw-chan "run 0.3" >/dev/null
+	start_target sw-mutex "$bin/pthread_bench" mutex 4
+	SW_MUTEX_PID=$TPID SW_MUTEX_FD=$TFD
+	target_cmd sw-mutex "run 0.3" >/dev/null
+	for ((rep = 1; rep <= SCALE_REPS; rep++)); do
+		sw_bench bare "$rep"
+		sw_run default "$rep"
+		sw_run detail "$rep" -D
+	done
+	TPID=$SW_MUTEX_PID TFD=$SW_MUTEX_FD
+	stop_target
+	TPID=$SW_CHAN_PID TFD=$SW_CHAN_FD
+	stop_target
+	sw_stop_population
 }
 
 # ---- main ----

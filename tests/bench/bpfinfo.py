@@ -6,11 +6,57 @@ tell which process owns a map or program), for scripts/bench.sh.
   bpfinfo.py PID runtime   "NS CNT": run time and runs of its programs, summed
                            (counted only while kernel.bpf_stats_enabled is 1)
   bpfinfo.py PID progs     one line per program: "NAME NS CNT"
+  bpfinfo.py PID objects   "PROGS MAPS LINKS UPROBES": distinct programs and maps,
+                           links, and uprobe perf events (BPF_TASK_FD_QUERY)
+  bpfinfo.py PID uprobes   one line per uprobe perf event: "FILENAME OFFSET"
 """
+import ctypes
 import json
 import os
+import platform
 import subprocess
 import sys
+
+BPF_TASK_FD_QUERY = 20
+BPF_FD_TYPE_UPROBE = 4
+SYS_BPF = {"x86_64": 321, "aarch64": 280}
+
+
+class TaskFdQuery(ctypes.Structure):
+    """The task_fd_query member of union bpf_attr."""
+    _fields_ = [("pid", ctypes.c_uint32), ("fd", ctypes.c_uint32),
+                ("flags", ctypes.c_uint32), ("buf_len", ctypes.c_uint32),
+                ("buf", ctypes.c_uint64), ("prog_id", ctypes.c_uint32),
+                ("fd_type", ctypes.c_uint32), ("probe_offset", ctypes.c_uint64),
+                ("probe_addr", ctypes.c_uint64)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def fd_query(pid, fd):
+    """(fd_type, filename, offset) of a perf event fd of another process, or None
+    (not a perf event with a program attached, or closed meanwhile)."""
+    buf = ctypes.create_string_buffer(4096)
+    q = TaskFdQuery(pid=pid, fd=fd, buf_len=len(buf), buf=ctypes.addressof(buf))
+    if _libc.syscall(SYS_BPF[platform.machine()], BPF_TASK_FD_QUERY, ctypes.byref(q),
+                     ctypes.sizeof(q)) != 0:
+        return None
+    return q.fd_type, buf.value.decode(errors="replace"), q.probe_offset
+
+
+def uprobes(pid):
+    """[(filename, offset)] of every uprobe perf event the process holds."""
+    out = []
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return out
+    for fd in fds:
+        got = fd_query(int(pid), int(fd))
+        if got and got[0] == BPF_FD_TYPE_UPROBE:
+            out.append((got[1], got[2]))
+    return out
 
 
 def fdinfos(pid):
@@ -42,12 +88,29 @@ def progs(pid):
                   info.get("run_cnt", 0))
 
 
+def objects(pid):
+    prog_ids, map_ids, links = set(), set(), 0
+    for info in fdinfos(pid):
+        if "link_id" in info:
+            links += 1
+        if "prog_id" in info:
+            prog_ids.add(info["prog_id"])
+        if "map_id" in info:
+            map_ids.add(info["map_id"])
+    print(len(prog_ids), len(map_ids), links, len(uprobes(pid)))
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("memlock", "runtime", "progs"):
+    whats = ("memlock", "runtime", "progs", "objects", "uprobes")
+    if len(sys.argv) != 3 or sys.argv[2] not in whats:
         sys.exit(__doc__)
     pid, what = sys.argv[1], sys.argv[2]
-    if what == "progs":
-        progs(pid)
+    if what in ("progs", "objects"):
+        (progs if what == "progs" else objects)(pid)
+        return
+    if what == "uprobes":
+        for name, off in uprobes(pid):
+            print(name, off)
         return
     seen, memlock, ns, cnt = set(), 0, 0, 0
     for info in fdinfos(pid):

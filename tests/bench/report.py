@@ -344,6 +344,151 @@ def part5(r, meta):
                "CPU to first report ms", "goroutines blocked"], rows), ""])
 
 
+def mb(kb=None, nbytes=None):
+    if kb is not None:
+        return kb / 1024
+    return nbytes / 1048576 if nbytes is not None else None
+
+
+def part6_population(r):
+    rows = []
+    for label, mode, what in (("alone", "default", "default, before the population"),
+                              ("population", "default", "default"),
+                              ("population", "detail", "detail")):
+        med = lambda k: r.med("6", label, mode, k)  # noqa: E731
+        if med("first_report_ms") is None:
+            continue
+        rss, bpf = mb(kb=med("hwm_kb")), mb(nbytes=med("bpf_memlock"))
+        rows.append([
+            what, f_num(med("attach_ms")), f_num(med("first_report_ms")),
+            f_num(med("first_report_cpu_ms")), f_num(med("cpu_per_report_ms")),
+            f_num(rss), f_num(bpf), f_num(rss + bpf if rss and bpf else None),
+            f"{f_num(med('processes'))} / {f_num(med('go_processes'))} / "
+            f"{f_num(med('go_binaries'))}",
+            f"{f_num(med('ours_go'))} / {f_num(med('ours_other'))}",
+            f_num(med("goroutines")),
+            " / ".join(f_num(med(k)) for k in ("bpf_progs", "bpf_maps", "bpf_links", "uprobes"))])
+    return table(["mode", "attach ms", "first report ms", "CPU to first report ms",
+                  "CPU per report ms", "RSS (HWM) MB", "BPF maps MB", "total MB",
+                  "processes / Go / Go binaries in a report", "population seen: Go / other",
+                  "population goroutines", "BPF progs / maps / links / uprobes"], rows)
+
+
+def latency(r, bench, mode, key):
+    """'median / max (found of started)' over the new processes of one kind."""
+    vals = [v for v in r.reps("6", bench, mode, key).values() if isinstance(v, float)]
+    started = len(r.reps("6", bench, mode, "started"))
+    if not vals:
+        return f"- (0 of {started})"
+    found = "" if len(vals) == started else f" ({len(vals)} of {started})"
+    return f"{f_num(statistics.median(vals))} / {f_num(max(vals))}{found}"
+
+
+def part6_attach(r):
+    rows = []
+    for mode in ("default", "detail"):
+        for kind, what in (("new", "`ticker`: a binary no other process runs"),
+                           ("shared", "`no_sender`: the binary of 1/5 of the population")):
+            bench = "attach-" + kind
+            if not r.reps("6", bench, mode, "started"):
+                continue
+            probe, waits = "-", "-"
+            if mode == "detail":
+                before = r.med("6", bench, mode, "probes_before")
+                probe = latency(r, bench, mode, "probe_ms")
+                if before and probe.startswith("- "):
+                    probe = f"none new: {f_num(before)} held before (shared)"
+                elif before:
+                    probe += f"; {f_num(before)} held before"
+                waits = latency(r, bench, mode, "waits_ms")
+            rows.append([mode, what, len(r.reps("6", bench, mode, "started")),
+                         latency(r, bench, mode, "report_ms"), probe, waits])
+    return table(["mode", "new Go process", "started", "exec to its goroutines in a report ms",
+                  "exec to a new uprobe on its binary ms", "exec to its first timed wait ms"],
+                 rows)
+
+
+def clean_reps(r, bench, mode):
+    """{rep: ns_per_op} of the runs no other program probed (foreign_uprobes 0 or unknown)."""
+    foreign = r.reps("6", bench, mode, "foreign_uprobes")
+    return {k: v for k, v in r.reps("6", bench, mode, "ns_per_op").items()
+            if isinstance(v, float) and not foreign.get(k)}
+
+
+def clean_ratio(r, bench, mode):
+    a, b = clean_reps(r, bench, mode), clean_reps(r, bench, "bare")
+    rs = [a[k] / b[k] for k in a if k in b and b[k]]
+    return statistics.median(rs) if rs else None
+
+
+def part6_cost(r):
+    rows, left_out = [], 0
+    for b, what in (("chan", "Go `gobench -bench chan`"),
+                    ("mutex", "C `pthread_bench mutex 4`")):
+        modes = ("bare", "default", "detail")
+        reps = {m: clean_reps(r, b, m) for m in modes}
+        left_out += sum(len(r.reps("6", b, m, "ns_per_op")) - len(reps[m]) for m in modes)
+        bare = list(reps["bare"].values())
+        spread = ((max(bare) - min(bare)) / statistics.median(bare)) if len(bare) > 1 else None
+        rows.append([what] + [f_ns(statistics.median(reps[m].values()) if reps[m] else None)
+                              for m in modes]
+                    + [f_x(clean_ratio(r, b, m)) for m in ("default", "detail")]
+                    + [f_num(spread, "{:.0%}")])
+    text = table(["benchmark", "bare ns/op", "default ns/op", "detail ns/op", "default/bare",
+                  "detail/bare", "bare spread"], rows)
+    if left_out:
+        text += (f"\n\n{left_out} Go run(s) left out: another program's uprobes were in "
+                 "`gobench` before or after the run (a breakpoint at a probe point that "
+                 "`bpftool perf` lists on its binary), e.g. another system-wide `blockwatch "
+                 "-D` on this shared machine.")
+    return text
+
+
+def part6(r, meta):
+    ngo, nother = meta.get("sw_go", "50"), meta.get("sw_other", "200")
+    targets = ", ".join(f"`{t}`" for t in meta.get("sw_targets", "").split())
+    return "\n".join([
+        f"## 6. System-wide: {ngo} Go + {nother} other processes", "",
+        f"A population started for this part: {ngo} Go processes, the leak targets {targets} "
+        "in turn (several processes per binary; `-rate 5 -max 20`: each leaks 20 goroutines "
+        f"in 4 s, then idles), and {nother} C processes, `blocker mutex 2` and `blocker cond` "
+        "in turn (threads blocked forever on a mutex or a condition variable); starting them "
+        f"took {f_num(r.one('6', 'population', 'setup', 'start_ms'))} ms and the machine then "
+        f"had {f_num(r.one('6', 'population', 'setup', 'machine_processes'))} processes (kernel "
+        "threads and other users' processes included). Then `blockwatch -i 1 --json -o FILE "
+        f"[-D]` with no `-p`, {meta.get('scale_reps', '?')} runs per mode; each run measures, "
+        "in order, its start-up and three reports, the two benchmarks below, then new Go "
+        "processes started one at a time (medians over runs). The first row is one run on "
+        "the machine alone, before the population starts.", "",
+        part6_population(r), "",
+        "*attach*: launch to every probe attached (the report file is opened then); *first "
+        "report*: launch to the first report written; *CPU per report*: blockwatch's CPU time "
+        "per later report; memory: VmHWM of blockwatch and `memlock` of its BPF maps; "
+        "*processes / Go / Go binaries in a report*: `process` records of the last report, of "
+        "them `is_go`, and the distinct executables of those; *population seen*: the "
+        "population's Go processes shown as Go with their "
+        "goroutines counted, and its other processes shown at all; *population goroutines*: "
+        "the goroutines of those Go processes; *BPF progs / maps / links / uprobes*: distinct "
+        "programs and maps among blockwatch's file descriptors, its links, and its uprobe perf "
+        "events (`BPF_TASK_FD_QUERY`).", "",
+        "### A Go process started while blockwatch runs", "",
+        "`tests/bench/systemwide.py attach` starts the process and polls every 20 ms; times "
+        "are from just before its exec, median / max (with how many were found when not "
+        "all, within 15 s).", "",
+        part6_attach(r), "",
+        "*goroutines in a report*: its `process` record, Go, with goroutines counted, is in "
+        "the JSON file (reports come every second, so this includes the wait for the next "
+        "one); *a new uprobe on its binary*: blockwatch holds a uprobe on its executable that "
+        "it did not hold before the start (a binary already probed for other processes may "
+        "need none: *held before*); *first timed wait*: the first report with a completed "
+        "wait at one of its goroutine sites, which only detail mode's uprobes time.", "",
+        "### Cost to a Go and a C benchmark", "",
+        f"Both run on the same machine as the population, {meta.get('secs', '1')} s per run, "
+        "bare (no blockwatch) and under each system-wide blockwatch run, interleaved; ratios "
+        "are medians of per-run ratios.", "",
+        part6_cost(r), ""])
+
+
 def per_hit(r, bench, num, den):
     """(num - den) ns per op over the probe hits per op (parks + readies, bpftrace's count)."""
     a, b = r.med("1", bench, num, "ns_per_op"), r.med("1", bench, den, "ns_per_op")
@@ -509,11 +654,85 @@ def reading_rest(r, parts):
     return out
 
 
+def floats(r, bench, modes, key):
+    return [v for m in modes for v in r.reps("6", bench, m, key).values()
+            if isinstance(v, float)]
+
+
+def med_max(vals):
+    return f"{f_num(statistics.median(vals))} ms (median, {f_num(max(vals))} at most)"
+
+
+def reading_sw_memory(r):
+    med = lambda m, k: r.med("6", "population", m, k)  # noqa: E731
+    alone = lambda k: r.med("6", "alone", "default", k)  # noqa: E731
+    tot = {}
+    for m in ("default", "detail"):
+        rss, bpf = med(m, "hwm_kb"), med(m, "bpf_memlock")
+        tot[m] = rss / 1024 + bpf / 1048576 if rss and bpf else None
+    text = (f"Among {f_num(med('default', 'processes'))} processes "
+            f"({f_num(med('default', 'go_processes'))} Go), blockwatch holds "
+            f"{f_num(tot['default'])} MB in the default view and {f_num(tot['detail'])} MB with "
+            f"`-D` (RSS + BPF maps), and spends {f_num(med('default', 'cpu_per_report_ms'))} / "
+            f"{f_num(med('detail', 'cpu_per_report_ms'))} ms of CPU per 1 s report.")
+    n = (med("default", "processes") or 0) - (alone("processes") or 0)
+    if n > 0 and alone("hwm_kb") and med("default", "hwm_kb"):
+        text += (f" Each process costs it about "
+                 f"{(med('default', 'hwm_kb') - alone('hwm_kb')) / n:,.0f} kB of memory and "
+                 f"{(med('default', 'cpu_per_report_ms') - alone('cpu_per_report_ms')) / n:.2f}"
+                 " ms of CPU per report (the population against the machine alone).")
+    bpf_d, bpf_0, nbin = (med("detail", "bpf_memlock"), med("default", "bpf_memlock"),
+                          med("detail", "go_binaries"))
+    if bpf_d and bpf_0 and nbin:
+        text += (f" `-D` adds {(bpf_d - bpf_0) / 1048576 / nbin:.1f} MB of BPF maps per Go "
+                 f"binary probed ({f_num(nbin)} binaries, {f_num(med('detail', 'uprobes'))} "
+                 f"uprobes for {f_num(med('detail', 'go_processes'))} Go processes).")
+    return text
+
+
+def reading_sw_attach(r):
+    found = floats(r, "attach-new", ("default", "detail"), "report_ms") + \
+        floats(r, "attach-shared", ("default", "detail"), "report_ms")
+    probe = floats(r, "attach-new", ("detail",), "probe_ms")
+    waits = floats(r, "attach-new", ("detail",), "waits_ms") + \
+        floats(r, "attach-shared", ("detail",), "waits_ms")
+    text = ("A Go process started meanwhile is in a report "
+            + (f"{med_max(found)} after its exec, reports being 1 s apart." if found
+               else "never."))
+    if probe:
+        text += (f" With `-D` a binary not probed yet has its uprobes {med_max(probe)} after "
+                 "its exec (the issue asks for one second)")
+        text += (f", and the new process's first timed waits are in a report after "
+                 f"{med_max(waits)}." if waits else ".")
+    return text
+
+
+def reading_sw_cost(r):
+    p1 = r.ratio("1", "chan", "detail", "bare", "ns_per_op")
+    p2 = r.ratio("2", "mutex", "blockwatch", "bare", "ns_per_op")
+    return (f"The chan ping-pong costs {f_x(clean_ratio(r, 'chan', 'default'))}"
+            " in the default view and "
+            f"{f_x(clean_ratio(r, 'chan', 'detail'), 1)} with `-D` (every Go "
+            "process is probed, this one too" + (f"; part 1, `-p`: {f_x(p1, 1)}" if p1 else "")
+            + "); the C mutex benchmark "
+            f"{f_x(clean_ratio(r, 'mutex', 'default'))}"
+            + (f" (part 2, `-p`: {f_x(p2)})" if p2 else "")
+            + ": the sched programs capture a user and a kernel stack at every sleep of a "
+            "watched thread, and system-wide every process's threads are watched.")
+
+
+def reading_part6(r):
+    return " ".join(["- **System-wide.**", reading_sw_memory(r), reading_sw_attach(r),
+                     reading_sw_cost(r)])
+
+
 def reading(r, parts):
     out = ["## Reading", ""]
     if "1" in parts:
         out += reading_part1(r)
     out += reading_rest(r, parts)
+    if "6" in parts:
+        out.append(reading_part6(r))
     return "\n".join(out) + "\n"
 
 
@@ -537,6 +756,8 @@ def main():
         sections.append(part4(r, meta))
     if "5" in parts:
         sections.append(part5(r, meta))
+    if "6" in parts:
+        sections.append(part6(r, meta))
     sections.append(reading(r, parts))
     print("\n".join(sections).rstrip() + "\n")
 
