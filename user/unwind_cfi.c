@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <elfutils/libdwfl.h>
 
 #include "log.h"
@@ -22,8 +25,82 @@ struct bw_cfi {
 
 static char *debuginfo_path;
 
+/*
+ * The ELF files of every process unwound, opened once: each libdwfl session
+ * would map libc and friends again (some 0.8 MB resident per process), and
+ * system-wide there are hundreds. libelf counts references to a handle, so
+ * each session's module takes one and the cache holds one; the cache goes
+ * with the last session.
+ */
+struct shared_elf {
+	dev_t dev;
+	ino_t ino;
+	Elf *elf;
+};
+
+static struct {
+	struct shared_elf *v;
+	size_t n, cap;
+	int sessions;
+} elf_cache;
+
+static Elf *cached_elf(int fd)
+{
+	struct shared_elf *grown;
+	struct stat st;
+	Elf *elf;
+
+	if (fstat(fd, &st))
+		return NULL;
+	for (size_t i = 0; i < elf_cache.n; i++)
+		if (elf_cache.v[i].dev == st.st_dev && elf_cache.v[i].ino == st.st_ino)
+			return elf_cache.v[i].elf;
+	if (elf_cache.n == elf_cache.cap) {
+		grown = realloc(elf_cache.v,
+				(elf_cache.cap ? elf_cache.cap * 2 : 16) * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		elf_cache.v = grown;
+		elf_cache.cap = elf_cache.cap ? elf_cache.cap * 2 : 16;
+	}
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return NULL;
+	/* the file stays mapped: the handle no longer needs the descriptor */
+	elf_cntl(elf, ELF_C_FDREAD);
+	elf_cache.v[elf_cache.n++] = (struct shared_elf){ st.st_dev, st.st_ino, elf };
+	return elf;
+}
+
+static void cache_release(void)
+{
+	if (--elf_cache.sessions > 0)
+		return;
+	for (size_t i = 0; i < elf_cache.n; i++)
+		elf_end(elf_cache.v[i].elf);
+	free(elf_cache.v);
+	memset(&elf_cache, 0, sizeof(elf_cache));
+}
+
+/* libdwfl's own lookup of a mapped file, then the shared handle for it. */
+static int find_shared_elf(Dwfl_Module *mod, void **userdata, const char *module_name,
+			   Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+	int fd = dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
+	Elf *shared;
+
+	if (fd < 0 || *elfp)
+		return fd; /* not found, or read from memory (the vDSO) */
+	shared = cached_elf(fd);
+	if (!shared)
+		return fd; /* libdwfl opens it itself */
+	close(fd);
+	*elfp = elf_begin(-1, ELF_C_READ_MMAP, shared); /* one more reference */
+	return -1;
+}
+
 static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
+	.find_elf = find_shared_elf,
 	.find_debuginfo = dwfl_standard_find_debuginfo,
 	.debuginfo_path = &debuginfo_path,
 };
@@ -92,6 +169,7 @@ struct bw_cfi *bw_cfi__new(pid_t pid, bw_read_fn read, void *read_ctx)
 	cfi->pid = pid;
 	cfi->read = read;
 	cfi->read_ctx = read_ctx;
+	elf_cache.sessions++;
 	cfi->dwfl = dwfl_begin(&proc_callbacks);
 	if (!cfi->dwfl) {
 		err = -ENOMEM;
@@ -119,6 +197,7 @@ void bw_cfi__free(struct bw_cfi *cfi)
 	if (cfi->dwfl)
 		dwfl_end(cfi->dwfl);
 	free(cfi);
+	cache_release();
 }
 
 int bw_cfi__refresh(struct bw_cfi *cfi)
