@@ -52,6 +52,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* a new site is rare: memory as sites come */
 	__uint(max_entries, BW_DEFAULT_MAX_SITES);
 	__type(key, struct bw_go_site_key);
 	__type(value, struct bw_go_wait_stats);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "godetail.h"
@@ -189,6 +191,29 @@ static uint64_t probe_point(const struct bw_gobin *gb, const char *name, bool re
 	return off;
 }
 
+/*
+ * The path to attach through: the executable's own path when it names the
+ * same file from here (bpftool and the kernel show it), else /proc/PID/exe
+ * (another mount namespace, a deleted file), which always does.
+ */
+static void binary_path(pid_t pid, char *out, size_t size)
+{
+	char proc[64], target[PATH_MAX];
+	struct stat via_proc, direct;
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/%d/exe", pid);
+	snprintf(out, size, "%s", proc);
+	n = readlink(proc, target, sizeof(target) - 1);
+	if (n <= 0 || target[0] != '/')
+		return;
+	target[n] = '\0';
+	if (stat(proc, &via_proc) || stat(target, &direct) || via_proc.st_dev != direct.st_dev ||
+	    via_proc.st_ino != direct.st_ino)
+		return;
+	snprintf(out, size, "%s", target);
+}
+
 /* This process's probes: shared with its binary's other processes, or its own links. */
 static int attach_probes(struct bw_godetail *gd, const struct bw_godetail_opts *o,
 			 const char *binary, const struct bw_go_points *at)
@@ -223,10 +248,10 @@ struct bw_godetail *bw_godetail__new(const struct bw_godetail_opts *o)
 {
 	struct bw_go_points at = {};
 	struct bw_godetail *gd;
-	char binary[64];
+	char binary[PATH_MAX];
 	int err;
 
-	snprintf(binary, sizeof(binary), "/proc/%d/exe", o->pid);
+	binary_path(o->pid, binary, sizeof(binary));
 	at.park_offset = probe_point(o->gobin, "runtime.gopark", true);
 	at.ready_offset = probe_point(o->gobin, "runtime.ready", true);
 	if (!at.park_offset || !at.ready_offset) {

@@ -137,6 +137,8 @@ int bw_gosnap__read(struct bw_gosnap *snap, bw_goroutine_fn fn, void *ctx,
 const struct bw_go_layout *bw_gosnap__layout(const struct bw_gosnap *snap);
 /* Runtime address of runtime.allgs in the target. */
 uint64_t bw_gosnap__allgs(const struct bw_gosnap *snap);
+/* How many runtime.g structs the target has now (live and dead goroutines): 0 on failure. */
+uint64_t bw_gosnap__count(struct bw_gosnap *snap);
 void bw_gosnap__free(struct bw_gosnap *snap);
 
 #endif /* BW_GORUNTIME_H */

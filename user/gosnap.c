@@ -444,6 +444,13 @@ static int read_allgs(struct bw_gosnap *snap, uint64_t *ptr, uint64_t *len)
 	return -EIO;
 }
 
+uint64_t bw_gosnap__count(struct bw_gosnap *snap)
+{
+	uint64_t ptr, len;
+
+	return read_allgs(snap, &ptr, &len) ? 0 : len;
+}
+
 /* Drop cached stacks of goroutines not seen in this read. */
 static void cache_sweep(struct bw_gosnap *snap)
 {

@@ -35,7 +35,10 @@ static struct bpf_link *attach_at(struct bpf_program *prog, pid_t pid, const cha
 	struct bpf_link *link = bpf_program__attach_uprobe(prog, false, pid, binary,
 							   (size_t)offset);
 
-	if (!link)
+	if (!link && (errno == ENOENT || errno == ESRCH))
+		bw_dbg("failed to attach uprobe to '%s' in '%s': the process is gone", what,
+		       binary);
+	else if (!link)
 		bw_err("failed to attach uprobe to '%s' in '%s' at offset 0x%llx: %s", what, binary,
 		       (unsigned long long)offset, strerror(errno));
 	return link;
@@ -95,11 +98,14 @@ struct bw_go_links *bw_go_probes__attach(struct bw_go_probes *gp, pid_t pid, con
 		return NULL;
 	l->park = attach_at(gp->skel->progs.go_park, pid, binary, at->park_offset,
 			    "runtime.gopark");
-	l->ready = attach_at(gp->skel->progs.go_ready, pid, binary, at->ready_offset,
-			     "runtime.ready");
+	if (l->park)
+		l->ready = attach_at(gp->skel->progs.go_ready, pid, binary, at->ready_offset,
+				     "runtime.ready");
 	if (!l->park || !l->ready) {
+		int err = errno;
+
 		bw_go_links__free(l);
-		errno = ENOENT;
+		errno = err;
 		return NULL;
 	}
 	return l;

@@ -76,6 +76,21 @@ static uint64_t exe_load_bias(struct bw_target *t, const char *exe)
 	return bias;
 }
 
+/*
+ * The detail probes keep an entry per goroutine struct that parks: room for
+ * eight times the target's goroutines now, within [64 Ki, 1 Mi] (a full map
+ * is counted as parked_full). Its buckets are allocated whole: 16 bytes each.
+ */
+static uint32_t parked_capacity(struct bw_target *t)
+{
+	uint64_t want = bw_gosnap__count(t->gosnap) * 8;
+	uint32_t cap = 1u << 16;
+
+	while (cap < want && cap < (1u << 20))
+		cap <<= 1;
+	return cap;
+}
+
 static void setup_go_detail(struct bw_targets *ts, struct bw_target *t)
 {
 	struct bw_godetail_opts o = {
@@ -85,10 +100,13 @@ static void setup_go_detail(struct bw_targets *ts, struct bw_target *t)
 		.sample_every = ts->cfg->sample,
 		.max_sites = ts->cfg->max_sites,
 		.max_stacks = ts->cfg->max_stacks,
+		.max_parked = parked_capacity(t),
 	};
 
 	t->godetail = bw_godetail__new(&o);
-	if (!t->godetail)
+	if (!t->godetail && !t->named && (errno == ENOENT || errno == ESRCH))
+		bw_dbg("pid %d exited before its Go detail probes were attached", t->pid);
+	else if (!t->godetail)
 		bw_warn("failed to attach Go detail probes to pid %d: goroutine snapshots only",
 			t->pid);
 }

@@ -8,11 +8,12 @@
 go_prereqs
 go_build_targets timeout_send
 start_go_target timeout_send stripped -rate 2
-# uprobes on the target (bpftool names them by the /proc/PID/exe blockwatch attached through)
+# uprobes on the target's binary (bpftool names the file blockwatch attached through)
 target_uprobes() {
 	bpftool -j perf | python3 -c '
 import json, sys
-print(sum(1 for e in json.load(sys.stdin) if e.get("filename") == f"/proc/{sys.argv[1]}/exe"))' "$GT_PID"
+print(sum(1 for e in json.load(sys.stdin) if e.get("filename") == sys.argv[1]))' \
+		"$(go_target_bin timeout_send stripped)"
 }
 "$BLOCKWATCH" -p "$GT_PID" -D -i 1 -c 4 --json >"$BW_TMP/out.json" 2>"$BW_TMP/err" &
 bw=$!

@@ -16,29 +16,12 @@ bw=$!
 BW_PIDS+=($bw)
 sleep 2
 
-# uprobes blockwatch holds on the binary at PATH (bpftool names it by the /proc/PID/exe it used)
+# uprobes blockwatch holds on the binary at PATH (attached through the executable's own path)
 uprobes_on() {
 	bpftool -j perf | python3 -c '
-import json, os, sys
-bw, want = int(sys.argv[1]), os.stat(sys.argv[2])
-n = 0
-for e in json.load(sys.stdin):
-    f = e.get("filename", "")
-    if e.get("pid") != bw or not f.startswith("/proc/"):
-        continue
-    try:
-        st = os.stat(f)
-    except OSError:
-        continue  # that process is gone: the probe would still be listed by its path
-    n += (st.st_dev, st.st_ino) == (want.st_dev, want.st_ino)
-print(n)' "$bw" "$1"
-}
-# uprobes blockwatch holds whose /proc/PID/exe path names pid P
-uprobes_named() {
-	bpftool -j perf | python3 -c '
 import json, sys
-bw, p = int(sys.argv[1]), sys.argv[2]
-print(sum(1 for e in json.load(sys.stdin) if e.get("pid") == bw and e.get("filename") == f"/proc/{p}/exe"))' "$bw" "$1"
+bw, path = int(sys.argv[1]), sys.argv[2]
+print(sum(1 for e in json.load(sys.stdin) if e.get("pid") == bw and e.get("filename") == path))' "$bw" "$1"
 }
 
 spawn "$BW_TMP/sw_sender" -rate 4 >"$BW_TMP/a1.out" 2>&1
@@ -57,7 +40,7 @@ echo "uprobes: sender binary (2 processes) $n_sender, ticker binary $n_ticker"
 # the ticker's last process exits: its binary's probes go
 { kill -9 "$b"; wait "$b" || true; } 2>/dev/null
 sleep 1.5
-n_b=$(uprobes_named "$b")
+n_b=$(uprobes_on "$BW_TMP/sw_ticker")
 [ "$n_b" -eq 0 ] || fail "ticker exited 1.5 s ago, $n_b of its uprobes still attached"
 # a new process of a binary already probed: timed without new probes
 a3_start=$(date +%s%N)
@@ -65,12 +48,11 @@ spawn "$BW_TMP/sw_sender" -rate 4 >"$BW_TMP/a3.out" 2>&1
 a3=$!
 { kill -9 "$a1"; wait "$a1" || true; } 2>/dev/null
 sleep 3
-# the probes carry the /proc/PID/exe path of the process they were attached through
-n_sender=$(($(uprobes_named "$a1") + $(uprobes_named "$a2") + $(uprobes_named "$a3")))
+n_sender=$(uprobes_on "$BW_TMP/sw_sender")
 [ "$n_sender" -eq 2 ] || fail "after a third process and one exit: $n_sender uprobes on the sender, want 2"
 { kill -9 "$a2" "$a3"; wait "$a2" "$a3" || true; } 2>/dev/null
 sleep 1.5
-left=$(($(uprobes_named "$a1") + $(uprobes_named "$a2") + $(uprobes_named "$a3")))
+left=$(uprobes_on "$BW_TMP/sw_sender")
 [ "$left" -eq 0 ] || fail "every sender exited, $left of their uprobes still attached"
 wait "$bw" || fail "blockwatch exited $?: $(cat "$BW_TMP/err")"
 
