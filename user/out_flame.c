@@ -506,56 +506,12 @@ cleanup:
 
 /* ---- the file output ---- */
 
-struct bw_out_flame {
-	char *path;
-	struct bw_flame_opts opts;
-};
-
-struct fill_ctx {
-	const struct bw_report *rep;
-	const struct bw_flame_opts *opts;
-};
-
-static int fill(FILE *f, void *ctx)
+static int fill(FILE *f, const void *rep, const void *opts)
 {
-	struct fill_ctx *c = ctx;
-
-	return bw_flame_write(f, c->rep, c->opts);
+	return bw_flame_write(f, rep, opts);
 }
 
-struct bw_out_flame *bw_out_flame__new(const char *path, const struct bw_flame_opts *opts)
+struct bw_report_file *bw_out_flame__new(const char *path, const struct bw_flame_opts *opts)
 {
-	struct bw_out_flame *o;
-	int err = bw_safefile_check(path);
-
-	if (err) {
-		errno = -err;
-		return NULL;
-	}
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return NULL;
-	o->path = strdup(path);
-	if (!o->path) {
-		free(o);
-		return NULL;
-	}
-	if (opts)
-		o->opts = *opts;
-	return o;
-}
-
-int bw_out_flame__update(struct bw_out_flame *o, const struct bw_report *rep)
-{
-	struct fill_ctx ctx = { .rep = rep, .opts = &o->opts };
-
-	return bw_safefile_replace(o->path, BW_SAFEFILE_MODE, fill, &ctx);
-}
-
-void bw_out_flame__free(struct bw_out_flame *o)
-{
-	if (!o)
-		return;
-	free(o->path);
-	free(o);
+	return bw_report_file__new(path, fill, opts, sizeof(*opts));
 }

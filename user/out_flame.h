@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "report.h"
+#include "safefile.h"
 
 struct bw_flame_opts {
 	bool waits;   /* completed waits of the interval, not waiters blocked now */
@@ -36,11 +37,10 @@ struct bw_flame_opts {
 /* Write rep's sites as an SVG flame graph to f. 0, -ENOMEM or -EIO. */
 int bw_flame_write(FILE *f, const struct bw_report *rep, const struct bw_flame_opts *opts);
 
-struct bw_out_flame;
-
-/* Fails (NULL, errno) when PATH cannot be replaced safely (bw_safefile_check). */
-struct bw_out_flame *bw_out_flame__new(const char *path, const struct bw_flame_opts *opts);
-int bw_out_flame__update(struct bw_out_flame *o, const struct bw_report *rep);
-void bw_out_flame__free(struct bw_out_flame *o);
+/*
+ * The file, replaced by bw_report_file__update(file, rep); opts may be NULL.
+ * Fails (NULL, errno) when PATH cannot be replaced safely (bw_safefile_check).
+ */
+struct bw_report_file *bw_out_flame__new(const char *path, const struct bw_flame_opts *opts);
 
 #endif /* BW_OUT_FLAME_H */

@@ -96,56 +96,12 @@ int bw_folded_write(FILE *f, const struct bw_report *rep, const struct bw_folded
 
 /* ---- the file output ---- */
 
-struct bw_out_folded {
-	char *path;
-	struct bw_folded_opts opts;
-};
-
-struct fill_ctx {
-	const struct bw_report *rep;
-	const struct bw_folded_opts *opts;
-};
-
-static int fill(FILE *f, void *ctx)
+static int fill(FILE *f, const void *rep, const void *opts)
 {
-	struct fill_ctx *c = ctx;
-
-	return bw_folded_write(f, c->rep, c->opts);
+	return bw_folded_write(f, rep, opts);
 }
 
-struct bw_out_folded *bw_out_folded__new(const char *path, const struct bw_folded_opts *opts)
+struct bw_report_file *bw_out_folded__new(const char *path, const struct bw_folded_opts *opts)
 {
-	struct bw_out_folded *o;
-	int err = bw_safefile_check(path);
-
-	if (err) {
-		errno = -err;
-		return NULL;
-	}
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return NULL;
-	o->path = strdup(path);
-	if (!o->path) {
-		free(o);
-		return NULL;
-	}
-	if (opts)
-		o->opts = *opts;
-	return o;
-}
-
-int bw_out_folded__update(struct bw_out_folded *o, const struct bw_report *rep)
-{
-	struct fill_ctx ctx = { .rep = rep, .opts = &o->opts };
-
-	return bw_safefile_replace(o->path, BW_SAFEFILE_MODE, fill, &ctx);
-}
-
-void bw_out_folded__free(struct bw_out_folded *o)
-{
-	if (!o)
-		return;
-	free(o->path);
-	free(o);
+	return bw_report_file__new(path, fill, opts, sizeof(*opts));
 }

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "report.h"
+#include "safefile.h"
 
 struct bw_folded_opts {
 	bool waits;	/* count completed waits of the interval, not waiters blocked now */
@@ -29,11 +30,10 @@ struct bw_folded_opts {
 /* Write the folded stacks of rep's sites to f. 0, -ENOMEM or -EIO. */
 int bw_folded_write(FILE *f, const struct bw_report *rep, const struct bw_folded_opts *opts);
 
-struct bw_out_folded;
-
-/* Fails (NULL, errno) when PATH cannot be replaced safely (bw_safefile_check). */
-struct bw_out_folded *bw_out_folded__new(const char *path, const struct bw_folded_opts *opts);
-int bw_out_folded__update(struct bw_out_folded *o, const struct bw_report *rep);
-void bw_out_folded__free(struct bw_out_folded *o);
+/*
+ * The file, replaced by bw_report_file__update(file, rep); opts may be NULL.
+ * Fails (NULL, errno) when PATH cannot be replaced safely (bw_safefile_check).
+ */
+struct bw_report_file *bw_out_folded__new(const char *path, const struct bw_folded_opts *opts);
 
 #endif /* BW_OUT_FOLDED_H */

@@ -546,57 +546,18 @@ int bw_pprof_write(FILE *f, const struct bw_report *rep, const struct bw_pprof_o
 
 /* ---- the file output ---- */
 
-struct bw_out_pprof {
-	char *path;
-};
-
-struct fill_ctx {
-	const struct bw_report *rep;
-	const struct bw_pprof_opts *opts;
-};
-
-static int fill(FILE *f, void *ctx)
+static int fill(FILE *f, const void *rep, const void *opts)
 {
-	struct fill_ctx *c = ctx;
-
-	return bw_pprof_write(f, c->rep, c->opts);
-}
-
-struct bw_out_pprof *bw_out_pprof__new(const char *path)
-{
-	struct bw_out_pprof *p;
-	int err = bw_safefile_check(path);
-
-	if (err) {
-		errno = -err;
-		return NULL;
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
-	p->path = strdup(path);
-	if (!p->path) {
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
-int bw_out_pprof__update(struct bw_out_pprof *p, const struct bw_report *rep)
-{
+	struct bw_pprof_opts o = { 0 };
 	struct timespec ts;
-	struct bw_pprof_opts opts;
-	struct fill_ctx ctx = { .rep = rep, .opts = &opts };
 
+	(void)opts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	opts.time_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	return bw_safefile_replace(p->path, BW_SAFEFILE_MODE, fill, &ctx);
+	o.time_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return bw_pprof_write(f, rep, &o);
 }
 
-void bw_out_pprof__free(struct bw_out_pprof *p)
+struct bw_report_file *bw_out_pprof__new(const char *path)
 {
-	if (!p)
-		return;
-	free(p->path);
-	free(p);
+	return bw_report_file__new(path, fill, NULL, 0);
 }

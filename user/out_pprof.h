@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "report.h"
+#include "safefile.h"
 
 struct bw_pprof_opts {
 	uint64_t time_ns; /* the profile's time_nanos (CLOCK_REALTIME), 0: none */
@@ -38,11 +39,11 @@ int bw_pprof_encode(const struct bw_report *rep, const struct bw_pprof_opts *opt
 /* The gzip-compressed profile, as pprof reads it. 0, -ENOMEM or -EIO. */
 int bw_pprof_write(FILE *f, const struct bw_report *rep, const struct bw_pprof_opts *opts);
 
-struct bw_out_pprof;
-
-/* Fails (NULL, errno) when PATH cannot be replaced safely (bw_safefile_check). */
-struct bw_out_pprof *bw_out_pprof__new(const char *path);
-int bw_out_pprof__update(struct bw_out_pprof *p, const struct bw_report *rep);
-void bw_out_pprof__free(struct bw_out_pprof *p);
+/*
+ * The file, replaced by bw_report_file__update(file, rep), time_ns the time
+ * of each update. Fails (NULL, errno) when PATH cannot be replaced safely
+ * (bw_safefile_check).
+ */
+struct bw_report_file *bw_out_pprof__new(const char *path);
 
 #endif /* BW_OUT_PPROF_H */

@@ -13,12 +13,12 @@
 #include <stddef.h>
 
 #include "report.h"
+#include "safefile.h"
 
-struct bw_out_textfile;
-
-/* Fails (NULL, errno) when PATH cannot be replaced safely (bw_safefile_check). */
-struct bw_out_textfile *bw_out_textfile__new(const char *path, size_t top_n);
-int bw_out_textfile__update(struct bw_out_textfile *t, const struct bw_report *rep);
-void bw_out_textfile__free(struct bw_out_textfile *t);
+/*
+ * The file, replaced by bw_report_file__update(file, rep).
+ * Fails (NULL, errno) when PATH cannot be replaced safely (bw_safefile_check).
+ */
+struct bw_report_file *bw_out_textfile__new(const char *path, size_t top_n);
 
 #endif /* BW_OUT_TEXTFILE_H */

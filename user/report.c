@@ -37,12 +37,10 @@ struct bw_report_writer {
 	struct bw_out_term *term;
 	struct bw_out_json *json;
 	struct bw_tui *tui;
-	/* exporters, each NULL unless asked for */
+	/* exporters asked for: the endpoint (or NULL), the files replaced every report */
 	struct bw_out_prom *prom;
-	struct bw_out_textfile *textfile;
-	struct bw_out_pprof *pprof;
-	struct bw_out_folded *folded;
-	struct bw_out_flame *flame;
+	struct bw_report_file *files[4]; /* textfile, pprof, folded, flame graph */
+	size_t nfiles;
 	struct bw_trend_opts trend_opts;
 	struct bw_u64map trends; /* site id -> struct site_trend */
 	uint64_t reports;
@@ -114,6 +112,15 @@ static int ctor_error(void)
 	return errno ? -errno : -EINVAL;
 }
 
+/* -1 when the file could not be made (errno set). */
+static int add_file(struct bw_report_writer *w, struct bw_report_file *rf)
+{
+	if (!rf)
+		return -1;
+	w->files[w->nfiles++] = rf;
+	return 0;
+}
+
 static int open_exporters(struct bw_report_writer *w)
 {
 	const struct bw_config *cfg = &w->cfg;
@@ -125,26 +132,15 @@ static int open_exporters(struct bw_report_writer *w)
 		if (!w->prom)
 			return ctor_error();
 	}
-	if (cfg->textfile_path) {
-		w->textfile = bw_out_textfile__new(cfg->textfile_path, cfg->prom_top);
-		if (!w->textfile)
-			return ctor_error();
-	}
-	if (cfg->pprof_path) {
-		w->pprof = bw_out_pprof__new(cfg->pprof_path);
-		if (!w->pprof)
-			return ctor_error();
-	}
-	if (cfg->folded_path) {
-		w->folded = bw_out_folded__new(cfg->folded_path, &fo);
-		if (!w->folded)
-			return ctor_error();
-	}
-	if (cfg->flame_path) {
-		w->flame = bw_out_flame__new(cfg->flame_path, NULL);
-		if (!w->flame)
-			return ctor_error();
-	}
+	if (cfg->textfile_path &&
+	    add_file(w, bw_out_textfile__new(cfg->textfile_path, cfg->prom_top)))
+		return ctor_error();
+	if (cfg->pprof_path && add_file(w, bw_out_pprof__new(cfg->pprof_path)))
+		return ctor_error();
+	if (cfg->folded_path && add_file(w, bw_out_folded__new(cfg->folded_path, &fo)))
+		return ctor_error();
+	if (cfg->flame_path && add_file(w, bw_out_flame__new(cfg->flame_path, NULL)))
+		return ctor_error();
 	return 0;
 }
 
@@ -153,14 +149,8 @@ static void write_exporters(struct bw_report_writer *w, const struct bw_report *
 {
 	if (w->prom)
 		bw_out_prom__update(w->prom, rep);
-	if (w->textfile)
-		bw_out_textfile__update(w->textfile, rep);
-	if (w->pprof)
-		bw_out_pprof__update(w->pprof, rep);
-	if (w->folded)
-		bw_out_folded__update(w->folded, rep);
-	if (w->flame)
-		bw_out_flame__update(w->flame, rep);
+	for (size_t i = 0; i < w->nfiles; i++)
+		bw_report_file__update(w->files[i], rep);
 }
 
 struct bw_report_writer *bw_report_writer__new(const struct bw_config *cfg)
@@ -198,10 +188,8 @@ void bw_report_writer__free(struct bw_report_writer *w)
 	bw_out_term__free(w->term);
 	bw_out_json__free(w->json);
 	bw_out_prom__free(w->prom);
-	bw_out_textfile__free(w->textfile);
-	bw_out_pprof__free(w->pprof);
-	bw_out_folded__free(w->folded);
-	bw_out_flame__free(w->flame);
+	for (size_t i = 0; i < w->nfiles; i++)
+		bw_report_file__free(w->files[i]);
 	if (w->own_out && w->out)
 		fclose(w->out);
 	for (size_t i = 0; i < w->trends.cap; i++)

@@ -138,3 +138,63 @@ out:
 	free(tmp);
 	return err;
 }
+
+struct bw_report_file {
+	char *path;
+	bw_report_file_fill_fn fill;
+	void *opts;
+};
+
+struct bw_report_file *bw_report_file__new(const char *path, bw_report_file_fill_fn fill,
+					   const void *opts, size_t opts_size)
+{
+	struct bw_report_file *rf;
+	int err = bw_safefile_check(path);
+
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	rf = calloc(1, sizeof(*rf));
+	if (!rf)
+		return NULL;
+	rf->fill = fill;
+	rf->path = strdup(path);
+	rf->opts = calloc(1, opts_size ? opts_size : 1);
+	if (!rf->path || !rf->opts) {
+		bw_report_file__free(rf);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (opts)
+		memcpy(rf->opts, opts, opts_size);
+	return rf;
+}
+
+struct update {
+	const struct bw_report_file *rf;
+	const void *data;
+};
+
+static int fill_report(FILE *f, void *ctx)
+{
+	const struct update *u = ctx;
+
+	return u->rf->fill(f, u->data, u->rf->opts);
+}
+
+int bw_report_file__update(struct bw_report_file *rf, const void *data)
+{
+	struct update u = { .rf = rf, .data = data };
+
+	return bw_safefile_replace(rf->path, BW_SAFEFILE_MODE, fill_report, &u);
+}
+
+void bw_report_file__free(struct bw_report_file *rf)
+{
+	if (!rf)
+		return;
+	free(rf->opts);
+	free(rf->path);
+	free(rf);
+}

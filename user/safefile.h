@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Report files (--textfile, --pprof, --folded) written safely: blockwatch
+ * Report files (--textfile, --pprof, --folded, --flamegraph) written safely: blockwatch
  * runs as root, often in directories others can write to, and a report is
  * read by other programs while it is being replaced.
  *
@@ -36,5 +36,25 @@ int bw_safefile_check(const char *path);
 
 /* Atomically replace PATH with what fill writes, mode e.g. BW_SAFEFILE_MODE. */
 int bw_safefile_replace(const char *path, mode_t mode, bw_safefile_fill_fn fill, void *ctx);
+
+/*
+ * A report file: an output that is one file, PATH, replaced whole at every
+ * report (--textfile, --pprof, --folded, --flamegraph). PATH is checked
+ * when the object is made (bw_safefile_check), so that a bad one stops the
+ * run before anything is attached; each update replaces it with
+ * bw_safefile_replace (BW_SAFEFILE_MODE), which logs a failure once, and
+ * the run goes on.
+ */
+struct bw_report_file;
+
+/* Writes data (a report) into f, as opts (the options given to __new) say. */
+typedef int (*bw_report_file_fill_fn)(FILE *f, const void *data, const void *opts);
+
+/* opts: opts_size bytes, copied; NULL for zeroes. NULL and errno on failure (logged). */
+struct bw_report_file *bw_report_file__new(const char *path, bw_report_file_fill_fn fill,
+					   const void *opts, size_t opts_size);
+/* Replace PATH with fill(f, data, opts). 0 or a negative errno. */
+int bw_report_file__update(struct bw_report_file *rf, const void *data);
+void bw_report_file__free(struct bw_report_file *rf);
 
 #endif /* BW_SAFEFILE_H */

@@ -11,6 +11,7 @@
 # real durations are tested by promtool (rules_test.yml, test_prom_rules.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/golib.sh"
+. "$(dirname "$0")/promlib.sh"
 go_prereqs
 for tool in prometheus curl; do
 	command -v "$tool" >/dev/null || skip "needs $tool (Debian package prometheus: scripts/install-deps.sh)"
@@ -18,9 +19,6 @@ done
 python3 -c 'import yaml' 2>/dev/null || skip "needs python3-yaml (scripts/install-deps.sh)"
 go_build_targets timeout_send pool bursts
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 BW_PORT=$(free_port)
 PROM_PORT=$(free_port)
 [ "$BW_PORT" != "$PROM_PORT" ] || PROM_PORT=$((BW_PORT + 1))
@@ -63,25 +61,7 @@ spawn timeout --kill-after=5 400 "$BLOCKWATCH" -p "$leak,$pool,$bursts" -i 1 --n
 	--prom "127.0.0.1:$BW_PORT" 2>"$BW_TMP/bw.err"
 BW_PID=$!
 
-cat >"$BW_TMP/prometheus.yml" <<EOF
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files: [rules.yml]
-scrape_configs:
-  - job_name: blockwatch
-    static_configs:
-      - targets: ['127.0.0.1:$BW_PORT']
-EOF
-spawn prometheus --config.file="$BW_TMP/prometheus.yml" --storage.tsdb.path="$BW_TMP/tsdb" \
-	--web.listen-address="127.0.0.1:$PROM_PORT" >"$BW_TMP/prometheus.log" 2>&1
-for ((i = 0; i < 150; i++)); do
-	curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null && break
-	sleep 0.2
-done
-curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null ||
-	fail "Prometheus is not ready: $(tail -5 "$BW_TMP/prometheus.log")"
+start_prometheus "$PROM_PORT" "$BW_PORT" rules.yml
 
 # prom_py SCRIPT ARGS...: python with q(promql) -> result list
 prom_py() {

@@ -11,6 +11,7 @@
 #   bounding set = its capabilities) serve the target's metrics and stop cleanly on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/golib.sh"
+. "$(dirname "$0")/promlib.sh"
 go_prereqs
 for tool in setpriv strace systemd-analyze curl ss; do
 	command -v "$tool" >/dev/null || skip "needs $tool (scripts/install-deps.sh)"
@@ -33,9 +34,6 @@ cp "$(go_target_bin timeout_send plain)" "$private/timeout_send"
 BW_GO_OUT=$private start_go_target timeout_send plain -rate 5
 target=$GT_PID
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # metrics_of PORT: /metrics, or nothing
 metrics_of() { curl -sf --max-time 2 "http://127.0.0.1:$1/metrics" || true; }
 # wait_target_series PORT PID SECONDS: until the target's goroutines and its leak site are served

@@ -6,6 +6,7 @@
 # is valid PromQL: the Prometheus' HTTP API answers each with "status":"success" (and a broken
 # query with an error, so the check can fail).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/promlib.sh"
 for tool in promtool prometheus curl python3; do
 	command -v "$tool" >/dev/null || skip "needs $tool (Debian package prometheus: scripts/install-deps.sh)"
 done
@@ -16,22 +17,9 @@ dash=deploy/grafana/blockwatch.json
 promtool check rules "$rules" || fail "promtool check rules $rules"
 promtool test rules deploy/prometheus/rules_test.yml || fail "promtool test rules (rules_test.yml)"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 cp "$rules" "$BW_TMP/rules.yml"
-cat >"$BW_TMP/prometheus.yml" <<EOF
-global:
-  scrape_interval: 15s
-  evaluation_interval: 1s
-rule_files: [rules.yml]
-scrape_configs: []
-EOF
-spawn prometheus --config.file="$BW_TMP/prometheus.yml" --storage.tsdb.path="$BW_TMP/tsdb" \
-	--web.listen-address="127.0.0.1:$port" >"$BW_TMP/prometheus.log" 2>&1
-for ((i = 0; i < 150; i++)); do
-	curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null && break
-	sleep 0.2
-done
-curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null || fail "Prometheus is not ready: $(tail -5 "$BW_TMP/prometheus.log")"
+start_prometheus "$port" "" rules.yml
 sleep 2 # a rule evaluation or two
 
 python3 - "$port" "$dash" <<'PY'

@@ -7,6 +7,7 @@
 # pass promtool, and the real node_exporter must export its series.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/golib.sh"
+. "$(dirname "$0")/promlib.sh"
 go_prereqs
 command -v prometheus >/dev/null || skip "needs Prometheus (Debian package prometheus)"
 command -v curl >/dev/null || skip "needs curl"
@@ -15,9 +16,6 @@ command -v prometheus-node-exporter >/dev/null ||
 go_build_targets timeout_send
 line=$(leak_site_line timeout_send main.handle.func1)
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 BW_PORT=$(free_port)
 PROM_PORT=$(free_port)
 NODE_PORT=$(free_port)
@@ -41,23 +39,7 @@ curl -sf "http://127.0.0.1:$BW_PORT/metrics" >/dev/null || fail "no /metrics on 
 listeners=$(ss -Hltn "sport = :$BW_PORT" | awk '{print $4}')
 [ "$listeners" = "127.0.0.1:$BW_PORT" ] || fail "blockwatch listens on '$listeners', expected 127.0.0.1:$BW_PORT"
 
-cat >"$BW_TMP/prometheus.yml" <<EOF
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: blockwatch
-    static_configs:
-      - targets: ['127.0.0.1:$BW_PORT']
-EOF
-spawn prometheus --config.file="$BW_TMP/prometheus.yml" --storage.tsdb.path="$BW_TMP/tsdb" \
-	--web.listen-address="127.0.0.1:$PROM_PORT" >"$BW_TMP/prometheus.log" 2>&1
-for ((i = 0; i < 150; i++)); do
-	curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null && break
-	sleep 0.2
-done
-curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null ||
-	fail "Prometheus is not ready: $(tail -5 "$BW_TMP/prometheus.log")"
+start_prometheus "$PROM_PORT" "$BW_PORT"
 
 # query PROMQL: the JSON answer of Prometheus' HTTP API
 query() {

@@ -14,144 +14,33 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "aggregate.h"
 #include "escape.h"
-#include "hist.h"
+#include "fixture_sites.h"
 #include "out_json.h"
 
 #define UNUSED __attribute__((unused))
-#define NS 1000000000ULL
-
-/* A symbol name with a terminal escape, a newline, a quote and a bad byte. */
-static const char evil_name[] = "main.evil\x1b[2J\n\"x\\\xff\xc2\x9b";
-
-/* The names the fake symbolizer gives each address. */
-static int resolve(void *ctx UNUSED, pid_t pid UNUSED, uint64_t addr, bool kernel,
-		   bool is_return UNUSED, struct bw_frame_info *out, int max UNUSED)
-{
-	out->addr = addr;
-	if (kernel) {
-		out->function = "futex_wait_queue";
-		out->module = "[kernel]";
-		return 1;
-	}
-	switch (addr) {
-	case 0x1000:
-		out->function = "runtime.gopark";
-		out->file = "/usr/lib/go/src/runtime/proc.go";
-		out->line = 364;
-		break;
-	case 0x2000:
-		out->function = "main.worker";
-		out->offset = 0x2a;
-		out->file = "/src/app/main.go";
-		out->line = 42;
-		break;
-	case 0x3000:
-		out->function = "main.main";
-		out->file = "/src/app/main.go";
-		out->line = 20;
-		break;
-	case 0x4000:
-		out->function = evil_name;
-		out->file = "/src/evil\x1b.c";
-		out->line = 7;
-		break;
-	default:
-		return -2; /* unknown: the frame stays unnamed */
-	}
-	out->module = "/usr/bin/app";
-	return 1;
-}
+#define NS FX_NS
 
 struct fixture {
-	struct bw_agg *agg;
-	struct bw_site **sites;
-	size_t n;
-	char *text;
-	size_t len;
-	FILE *f;
+	struct fx_out out;
 };
 
-static const uint64_t go_stack[] = { 0x1000, 0x2000, 0x3000 };
-static const uint64_t thread_stack[] = { 0x4000, 0x9999 };
-static const uint64_t kstack[] = { 0xffffffff81000000ULL };
-
 /* Two intervals: goroutines blocking at main.worker, a thread at the evil name. */
-static void build_sites(struct fixture *fx)
-{
-	struct bw_agg_opts opts = { .resolve = resolve };
-	uint64_t hist[BW_HIST_SLOTS] = { 0 };
-	struct bw_waiter_in g = { .pid = 100,
-				  .kind = BW_KIND_GOROUTINE,
-				  .reason = "chan receive",
-				  .frames = go_stack,
-				  .nframes = 3,
-				  .created_by = 0x3000 };
-	struct bw_waiter_in t = { .pid = 100,
-				  .kind = BW_KIND_FUTEX,
-				  .reason = "futex_wait",
-				  .frames = thread_stack,
-				  .nframes = 2,
-				  .kframes = kstack,
-				  .nkframes = 1,
-				  .start_ns = 1 * NS,
-				  .object = 0xdead0 };
-	struct bw_completed_in c = { .pid = 100,
-				     .kind = BW_KIND_FUTEX,
-				     .reason = "futex_wait",
-				     .frames = thread_stack,
-				     .nframes = 2,
-				     .count = 10,
-				     .total_ns = 10 * 3000,
-				     .max_ns = 3500,
-				     .hist = hist,
-				     .waker_pid = 101,
-				     .waker_comm = "waker\x1b" };
-
-	hist[bw_hist_slot(3000)] = 10;
-	fx->agg = bw_agg__new(&opts);
-	assert_non_null(fx->agg);
-	bw_agg__begin(fx->agg, 10 * NS);
-	for (uint64_t id = 1; id <= 3; id++) {
-		g.waiter_id = id;
-		assert_int_equal(bw_agg__add_waiter(fx->agg, &g), 0);
-	}
-	bw_agg__end(fx->agg);
-	bw_agg__begin(fx->agg, 12 * NS);
-	for (uint64_t id = 1; id <= 3; id++) {
-		g.waiter_id = id;
-		assert_int_equal(bw_agg__add_waiter(fx->agg, &g), 0);
-	}
-	t.waiter_id = 555;
-	assert_int_equal(bw_agg__add_waiter(fx->agg, &t), 0);
-	assert_int_equal(bw_agg__add_completed(fx->agg, &c), 0);
-	bw_agg__end(fx->agg);
-	assert_int_equal(bw_agg__sites(fx->agg, BW_SORT_BLOCKED, &fx->sites, &fx->n), 0);
-	assert_int_equal(fx->n, 2);
-}
-
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
-	if (!fx)
-		return -1;
-	build_sites(fx);
-	fx->f = open_memstream(&fx->text, &fx->len);
 	*state = fx;
-	return fx->f ? 0 : -1;
+	if (!fx || fx_out_open(&fx->out, fx_common_scene()))
+		return -1;
+	return fx->out.n == 2 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	if (fx->f)
-		fclose(fx->f);
-	free(fx->text);
-	free(fx->sites);
-	bw_agg__free(fx->agg);
+	fx_out_close(&fx->out);
 	free(fx);
 	return 0;
 }
@@ -159,22 +48,23 @@ static int teardown(void **state)
 /* Close the stream and parse every line; returns the number of records. */
 static size_t parse_lines(struct fixture *fx, json_object **recs, size_t max)
 {
-	size_t n = 0;
-	char *line, *save = NULL;
+	size_t n = 0, len;
+	char *line, *save = NULL, *text;
 
-	fclose(fx->f);
-	fx->f = NULL;
+	fx_out_text(&fx->out);
+	text = fx->out.text;
+	len = fx->out.len;
 	/* the whole output is valid UTF-8 */
-	for (size_t i = 0; i < fx->len;) {
+	for (size_t i = 0; i < len;) {
 		unsigned int cp;
-		size_t k = bw_utf8_decode((const unsigned char *)fx->text + i, fx->len - i, &cp);
+		size_t k = bw_utf8_decode((const unsigned char *)text + i, len - i, &cp);
 
 		if (!k)
 			fail_msg("invalid UTF-8 at byte %zu of the output", i);
 		i += k;
 	}
-	assert_true(fx->len > 0 && fx->text[fx->len - 1] == '\n');
-	for (line = strtok_r(fx->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	assert_true(len > 0 && text[len - 1] == '\n');
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		assert_true(n < max);
 		recs[n] = json_tokener_parse(line);
 		if (!recs[n])
@@ -239,13 +129,13 @@ static struct bw_proc_summary proc_100(void)
 static void test_out_json__goroutine_site(void **state)
 {
 	struct fixture *fx = *state;
-	struct bw_out_json *j = bw_out_json__new(fx->f, NULL);
+	struct bw_out_json *j = bw_out_json__new(fx->out.f, NULL);
 	struct bw_proc_summary p = proc_100();
 	json_object *recs[8], *s, *fr, *cb;
 
 	assert_non_null(j);
 	bw_out_json__begin(j, 1700000000123456789ULL, 2.5);
-	assert_int_equal(bw_out_json__write_sites(j, fx->sites, fx->n, &p, 1), 0);
+	assert_int_equal(bw_out_json__write_sites(j, fx->out.sites, fx->out.n, &p, 1), 0);
 	assert_int_equal(bw_out_json__flush(j), 0);
 	bw_out_json__free(j);
 	assert_int_equal(parse_lines(fx, recs, 8), 2);
@@ -288,23 +178,23 @@ static void test_out_json__thread_site_hostile_names(void **state)
 {
 	struct fixture *fx = *state;
 	struct bw_out_json_opts opts = { .verdicts = true };
-	struct bw_out_json *j = bw_out_json__new(fx->f, &opts);
+	struct bw_out_json *j = bw_out_json__new(fx->out.f, &opts);
 	json_object *recs[8], *s, *fr, *w, *wait;
 	char want[64];
 
 	assert_non_null(j);
-	fx->sites[1]->verdict = 2;
-	fx->sites[1]->growth_per_min = 1.5;
-	fx->sites[1]->confidence = 0.99;
-	fx->sites[1]->growing_for_s = 60;
+	fx->out.sites[1]->verdict = 2;
+	fx->out.sites[1]->growth_per_min = 1.5;
+	fx->out.sites[1]->confidence = 0.99;
+	fx->out.sites[1]->growing_for_s = 60;
 	bw_out_json__begin(j, 1, 1.0);
 	/* no process summary for pid 100: comm is null */
-	assert_int_equal(bw_out_json__write_sites(j, fx->sites, fx->n, NULL, 0), 0);
+	assert_int_equal(bw_out_json__write_sites(j, fx->out.sites, fx->out.n, NULL, 0), 0);
 	assert_int_equal(bw_out_json__flush(j), 0);
 	bw_out_json__free(j);
 	assert_int_equal(parse_lines(fx, recs, 8), 2);
 	/* the raw ESC never reaches the output, only its escape */
-	assert_null(memchr(fx->text, 0x1b, fx->len));
+	assert_null(memchr(fx->out.text, 0x1b, fx->out.len));
 	s = recs[1];
 	assert_true(json_object_is_type(get(s, "comm"), json_type_null));
 	assert_string_equal(get_str(s, "kind"), "futex");
@@ -323,9 +213,9 @@ static void test_out_json__thread_site_hostile_names(void **state)
 	assert_in_range(get_int(wait, "p99"), get_int(wait, "p50"), 3500);
 	fr = json_object_array_get_idx(get(s, "frames"), 0);
 	/* the evil name comes back with the bad bytes replaced, nothing else lost */
-	snprintf(want, sizeof(want), "main.evil\x1b[2J\n\"x\\\xef\xbf\xbd\xc2\x9b");
+	snprintf(want, sizeof(want), "main.evil\x1b[2J\n\"x\\;y z\xef\xbf\xbd\xc2\x9b");
 	assert_string_equal(get_str(fr, "function"), want);
-	assert_string_equal(get_str(fr, "file"), "/src/evil\x1b.c");
+	assert_string_equal(get_str(fr, "file"), "/src/evil\"\\\n.c");
 	fr = json_object_array_get_idx(get(s, "frames"), 1);
 	assert_true(json_object_is_type(get(fr, "function"), json_type_null));
 	assert_true(json_object_is_type(get(fr, "file"), json_type_null));
@@ -348,8 +238,12 @@ static void test_out_json__thread_site_hostile_names(void **state)
 
 static void test_out_json__process_record(void **state)
 {
+	static const char *const go_keys[BW_GO_COUNTERS] = {
+		"parks",      "readies",     "ready_unknown", "parked_full",
+		"waits_full", "stacks_full", "read_fault",    "sampled_out",
+	};
 	struct fixture *fx = *state;
-	struct bw_out_json *j = bw_out_json__new(fx->f, NULL);
+	struct bw_out_json *j = bw_out_json__new(fx->out.f, NULL);
 	struct bw_proc_summary p = proc_100(), c = { .pid = 7, .comm = "memcached", .threads = 4 };
 	json_object *recs[4], *probes;
 
@@ -376,14 +270,8 @@ static void test_out_json__process_record(void **state)
 	assert_int_equal(get_int(recs[0], "goroutines_syscall"), 0);
 	probes = get(recs[0], "go_probes");
 	assert_int_equal(json_object_object_length(probes), BW_GO_COUNTERS);
-	assert_int_equal(get_int(probes, "parks"), 100);
-	assert_int_equal(get_int(probes, "readies"), 101);
-	assert_int_equal(get_int(probes, "ready_unknown"), 102);
-	assert_int_equal(get_int(probes, "parked_full"), 103);
-	assert_int_equal(get_int(probes, "waits_full"), 104);
-	assert_int_equal(get_int(probes, "stacks_full"), 105);
-	assert_int_equal(get_int(probes, "read_fault"), 106);
-	assert_int_equal(get_int(probes, "sampled_out"), 107);
+	for (unsigned int i = 0; i < BW_GO_COUNTERS; i++) /* enum bw_go_counter's order */
+		assert_int_equal(get_int(probes, go_keys[i]), 100 + i);
 	assert_false(json_object_get_boolean(get(recs[1], "is_go")));
 	assert_true(json_object_is_type(get(recs[1], "go_version"), json_type_null));
 	/* not in detail mode: null, not zeros */
@@ -403,7 +291,7 @@ static bool array_has(json_object *a, const char *s)
 static void test_out_json__interval_drops(void **state)
 {
 	struct fixture *fx = *state;
-	struct bw_out_json *j = bw_out_json__new(fx->f, NULL);
+	struct bw_out_json *j = bw_out_json__new(fx->out.f, NULL);
 	struct bw_drops d = { 0 };
 	json_object *recs[4], *lb;
 
@@ -457,7 +345,7 @@ static void test_out_json__go_probe_drops(void **state)
 	};
 	struct fixture *fx = *state;
 	json_object *recs[8], *lb;
-	struct bw_out_json *j = bw_out_json__new(fx->f, NULL);
+	struct bw_out_json *j = bw_out_json__new(fx->out.f, NULL);
 	struct bw_drops d = { 0 };
 	size_t n = sizeof(cases) / sizeof(cases[0]);
 
@@ -493,7 +381,7 @@ static void test_out_json__doubles(void **state)
 		{ 0.0 / 0.0, "\"interval_s\":0.0," },
 	};
 	struct fixture *fx = *state;
-	struct bw_out_json *j = bw_out_json__new(fx->f, NULL);
+	struct bw_out_json *j = bw_out_json__new(fx->out.f, NULL);
 	json_object *recs[8];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

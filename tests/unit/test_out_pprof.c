@@ -261,17 +261,6 @@ static const struct label *label(const struct profile *pr, const struct sample *
 
 /* ---- tests ---- */
 
-static struct bw_report common_report(struct bw_agg *agg)
-{
-	struct bw_report rep = { .agg = agg, .interval_s = 2, .nprocs = 1 };
-
-	memset(fx_procs, 0, sizeof(fx_procs));
-	rep.procs = fx_procs;
-	fx_procs[0].pid = 100;
-	strcpy(fx_procs[0].comm, "app");
-	return rep;
-}
-
 static struct bw_site *site_of_kind(struct bw_agg *agg, enum bw_site_kind kind)
 {
 	struct bw_site **sites, *found = NULL;
@@ -289,7 +278,7 @@ static struct bw_site *site_of_kind(struct bw_agg *agg, enum bw_site_kind kind)
 static void test_out_pprof__decode(void **state UNUSED)
 {
 	struct bw_agg *agg = fx_common_scene();
-	struct bw_report rep = common_report(agg);
+	struct bw_report rep = fx_report(agg);
 	struct bw_pprof_opts opts = { .time_ns = 1700000000000000000ULL };
 	const struct sample *g = NULL, *t = NULL;
 	struct profile *pr = calloc(1, sizeof(*pr));
@@ -362,7 +351,7 @@ static void test_out_pprof__decode(void **state UNUSED)
 static void test_out_pprof__gzip(void **state UNUSED)
 {
 	struct bw_agg *agg = fx_common_scene();
-	struct bw_report rep = common_report(agg);
+	struct bw_report rep = fx_report(agg);
 	struct bw_pprof_opts opts = { .time_ns = 1 };
 	uint8_t *raw, *plain = malloc(1 << 16);
 	char *gz = NULL;
@@ -443,8 +432,8 @@ static void test_out_pprof__go_tool_pprof(void **state UNUSED)
 	char *traces[] = { "go", "tool", "pprof", "-traces", path, NULL };
 	char *version[] = { "go", "version", NULL };
 	struct bw_agg *agg = fx_common_scene();
-	struct bw_report rep = common_report(agg);
-	struct bw_out_pprof *p;
+	struct bw_report rep = fx_report(agg);
+	struct bw_report_file *p;
 	struct stat st;
 
 	if (run(version, out, 1 << 16) != 0) {
@@ -456,7 +445,7 @@ static void test_out_pprof__go_tool_pprof(void **state UNUSED)
 	snprintf(path, sizeof(path), "%s/blocked.pb.gz", dir);
 	p = bw_out_pprof__new(path);
 	assert_non_null(p);
-	assert_int_equal(bw_out_pprof__update(p, &rep), 0);
+	assert_int_equal(bw_report_file__update(p, &rep), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
 	if (run(top, out, 1 << 16) != 0)
@@ -473,7 +462,7 @@ static void test_out_pprof__go_tool_pprof(void **state UNUSED)
 	assert_non_null(strstr(out, "reason:  chan receive"));
 	assert_non_null(strstr(out, "oldest_age:  2s"));
 	assert_non_null(strstr(out, "3   runtime.gopark\n             main.worker\n"));
-	bw_out_pprof__free(p);
+	bw_report_file__free(p);
 	unlink(path);
 	rmdir(dir);
 	free(out);

@@ -14,78 +14,23 @@
 
 #include <cmocka.h>
 
-#include "aggregate.h"
 #include "escape.h"
-#include "hist.h"
+#include "fixture_sites.h"
 #include "out_term.h"
 
 #define UNUSED __attribute__((unused))
-#define NS 1000000000ULL
+#define NS FX_NS
 #define TS_NS 1700000000000000000ULL /* 2023-11-14 22:13:20 UTC */
 
-static const char long_name[] =
-	"github.com/example/very/long/package/path/internal/server.(*connectionHandler)."
-	"serveRequestsUntilTheClientGoesAway";
-
-/* The fake symbolizer: a name per address. */
-static int resolve(void *ctx UNUSED, pid_t pid UNUSED, uint64_t addr, bool kernel,
-		   bool is_return UNUSED, struct bw_frame_info *out, int max UNUSED)
-{
-	static const struct {
-		uint64_t addr;
-		const char *function, *file;
-		int line;
-	} names[] = {
-		{ 0x1000, "runtime.gopark", "/usr/lib/go/src/runtime/proc.go", 364 },
-		{ 0x2000, "main.worker", "/src/app/main.go", 42 },
-		{ 0x3000, "main.main", "/src/app/main.go", 20 },
-		{ 0x4000, "evil\x1b[2J\x1b]0;owned\x07\n", "/src/e\x1b.c", 7 },
-		{ 0x5000, long_name, "/src/server/handler.go", 1234 },
-		{ 0x6000, "main.sleeper", "/src/app/sleep.c", 9 },
-	};
-
-	out->addr = addr;
-	if (kernel) {
-		out->function = "futex_wait_queue";
-		out->module = "[kernel]";
-		return 1;
-	}
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (names[i].addr != addr)
-			continue;
-		out->function = names[i].function;
-		out->file = names[i].file;
-		out->line = names[i].line;
-		out->module = "/usr/bin/app";
-		return 1;
-	}
-	return -2;
-}
-
-static const uint64_t go_stack[] = { 0x1000, 0x2000, 0x3000 };
-static const uint64_t evil_stack[] = { 0x4000, 0x9999 };
-static const uint64_t long_stack[] = { 0x5000, 0x3000 };
+static const uint64_t evil_stack[] = { 0x7000, 0x9999 }; /* fx_osc_name */
+static const uint64_t long_stack[] = { 0x5000, 0x3000 }; /* fx_long_name */
 static const uint64_t sleep_stack[] = { 0x6000 };
-static const uint64_t kstack[] = { 0xffffffff81000000ULL };
 
 struct fixture {
-	struct bw_agg *agg;
-	struct bw_site **sites;
-	size_t n;
+	struct fx_out out;
 	struct bw_proc_summary procs[2];
 	struct bw_drops drops;
-	char *text;
-	size_t len;
-	FILE *f;
 };
-
-static void add_waiters(struct bw_agg *agg, struct bw_waiter_in *w, uint64_t first, int count)
-{
-	for (int i = 0; i < count; i++) {
-		w->waiter_id = first + (uint64_t)i;
-		assert_int_equal(bw_agg__add_waiter(agg, w), 0);
-	}
-}
 
 /*
  * Interval 1 at 10 s, interval 2 at 13 s: 5 goroutines at main.worker (first
@@ -93,21 +38,16 @@ static void add_waiters(struct bw_agg *agg, struct bw_waiter_in *w, uint64_t fir
  * 1 goroutine at the long name, completed nanosleeps at main.sleeper in
  * another process.
  */
-static void fill(struct bw_agg *agg)
+static struct bw_agg *scene(void)
 {
 	uint64_t hist[BW_HIST_SLOTS] = { 0 };
-	struct bw_waiter_in g = { .pid = 100,
-				  .kind = BW_KIND_GOROUTINE,
-				  .reason = "chan receive",
-				  .frames = go_stack,
-				  .nframes = 3,
-				  .created_by = 0x3000 };
+	struct bw_agg *agg = fx_new_agg();
 	struct bw_waiter_in e = { .pid = 100,
 				  .kind = BW_KIND_FUTEX,
 				  .reason = "futex_wait",
 				  .frames = evil_stack,
 				  .nframes = 2,
-				  .kframes = kstack,
+				  .kframes = fx_kstack,
 				  .nkframes = 1,
 				  .start_ns = 1 * NS };
 	struct bw_waiter_in l = { .pid = 100,
@@ -125,32 +65,30 @@ static void fill(struct bw_agg *agg)
 				     .max_ns = 2 * NS + NS / 2,
 				     .hist = hist };
 
+	assert_non_null(agg);
 	hist[bw_hist_slot(4100000)] = 99;
 	hist[bw_hist_slot(2 * NS + NS / 2)] = 1;
 	bw_agg__begin(agg, 10 * NS);
-	add_waiters(agg, &g, 1, 5);
+	assert_int_equal(fx_add_waiters(agg, &fx_go_waiter, 5, 1), 0);
 	bw_agg__end(agg);
 	bw_agg__begin(agg, 13 * NS);
-	add_waiters(agg, &g, 1, 5);
-	add_waiters(agg, &e, 1000, 2);
-	add_waiters(agg, &l, 50, 1);
+	assert_int_equal(fx_add_waiters(agg, &fx_go_waiter, 5, 1), 0);
+	assert_int_equal(fx_add_waiters(agg, &e, 2, 1000), 0);
+	assert_int_equal(fx_add_waiters(agg, &l, 1, 50), 0);
 	assert_int_equal(bw_agg__add_completed(agg, &c), 0);
 	bw_agg__end(agg);
+	return agg;
 }
 
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct bw_agg_opts opts = { .resolve = resolve };
 
+	*state = fx;
 	if (!fx)
 		return -1;
 	setenv("TZ", "UTC0", 1);
 	tzset();
-	fx->agg = bw_agg__new(&opts);
-	fill(fx->agg);
-	if (bw_agg__sites(fx->agg, BW_SORT_BLOCKED, &fx->sites, &fx->n))
-		return -1;
 	fx->procs[0] = (struct bw_proc_summary){ .pid = 100,
 						 .comm = "app\x1b[31m",
 						 .is_go = true,
@@ -161,20 +99,14 @@ static int setup(void **state)
 						 .goroutines_waiting = 6,
 						 .goroutines_runnable = 1 };
 	fx->procs[1] = (struct bw_proc_summary){ .pid = 200, .comm = "sleeper", .threads = 3 };
-	fx->f = open_memstream(&fx->text, &fx->len);
-	*state = fx;
-	return fx->f ? 0 : -1;
+	return fx_out_open(&fx->out, scene());
 }
 
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	if (fx->f)
-		fclose(fx->f);
-	free(fx->text);
-	free(fx->sites);
-	bw_agg__free(fx->agg);
+	fx_out_close(&fx->out);
 	free(fx);
 	return 0;
 }
@@ -182,21 +114,19 @@ static int teardown(void **state)
 /* Render one interval and return the text (owned by fx). */
 static const char *render(struct fixture *fx, const struct bw_out_term_opts *opts, size_t nprocs)
 {
-	struct bw_out_term *t = bw_out_term__new(fx->f, opts);
+	struct bw_out_term *t = bw_out_term__new(fx->out.f, opts);
 	struct bw_term_interval iv = { .ts_ns = TS_NS,
 				       .interval_s = 3,
 				       .procs = fx->procs,
 				       .nprocs = nprocs,
-				       .sites = fx->sites,
-				       .nsites = fx->n,
+				       .sites = fx->out.sites,
+				       .nsites = fx->out.n,
 				       .drops = &fx->drops };
 
 	assert_non_null(t);
 	assert_int_equal(bw_out_term__write(t, &iv), 0);
 	bw_out_term__free(t);
-	fclose(fx->f);
-	fx->f = NULL;
-	return fx->text;
+	return fx_out_text(&fx->out);
 }
 
 /* The line holding needle; fails when there is none. */
@@ -345,8 +275,8 @@ static void test_out_term__pids_verdicts_drops(void **state)
 	const char *text;
 	char line[512];
 
-	fx->sites[0]->verdict = 2;
-	fx->sites[0]->growth_per_min = 60;
+	fx->out.sites[0]->verdict = 2;
+	fx->out.sites[0]->growth_per_min = 60;
 	fx->drops.count[BW_DROP_USTACK] = 12;
 	fx->drops.count[BW_DROPS_SITES_EVICTED] = 1;
 	fx->drops.count[BW_DROPS_GO_PARKED_FULL] = 3;
@@ -370,7 +300,7 @@ static void test_out_term__pids_verdicts_drops(void **state)
 static void test_out_term__empty_and_final(void **state)
 {
 	struct fixture *fx = *state;
-	struct bw_out_term *t = bw_out_term__new(fx->f, NULL);
+	struct bw_out_term *t = bw_out_term__new(fx->out.f, NULL);
 	struct bw_drops d = { 0 };
 	struct bw_term_interval iv = { .ts_ns = TS_NS, .interval_s = 1, .final = true, .drops = &d };
 
@@ -379,9 +309,7 @@ static void test_out_term__empty_and_final(void **state)
 	/* the next interval shows no increase */
 	assert_int_equal(bw_out_term__write(t, &iv), 0);
 	bw_out_term__free(t);
-	fclose(fx->f);
-	fx->f = NULL;
-	assert_string_equal(fx->text,
+	assert_string_equal(fx_out_text(&fx->out),
 			    "=== final 2023-11-14 22:13:20 +0000  interval 1.0s  sites 0  drops: "
 			    "ringbuf 2 (+2)\n"
 			    "no thread or goroutine blocked, no wait completed\n\n"

@@ -182,6 +182,45 @@ static void test_safefile__failures_leave_old_file(void **state)
 	assert_int_equal(bw_safefile_check(notdir), -ENOTDIR);
 }
 
+/* opts: a prefix; data: the text, NULL for a failure half-way */
+static int fill_prefixed(FILE *f, const void *data, const void *opts)
+{
+	if (!data)
+		return fill_fails(f, NULL);
+	return fprintf(f, "%s%s", (const char *)opts, (const char *)data) < 0 ? -EIO : 0;
+}
+
+/* The lifecycle every file exporter shares: checked at once, replaced at each update. */
+static void test_safefile__report_file(void **state)
+{
+	struct paths *p = *state;
+	char prefix[8] = "> ";
+	struct bw_report_file *rf;
+	struct stat st;
+
+	rf = bw_report_file__new(p->file, fill_prefixed, prefix, sizeof(prefix));
+	assert_non_null(rf);
+	strcpy(prefix, "!! ");			     /* the options were copied */
+	assert_int_equal(access(p->file, F_OK), -1); /* nothing written before a report */
+	assert_int_equal(bw_report_file__update(rf, "one\n"), 0);
+	assert_content(p->file, "> one\n");
+	assert_int_equal(bw_report_file__update(rf, "two\n"), 0);
+	assert_content(p->file, "> two\n");
+	assert_int_equal(stat(p->file, &st), 0);
+	assert_int_equal(st.st_mode & 07777, BW_SAFEFILE_MODE);
+	/* a failed update leaves the last report */
+	assert_int_equal(bw_report_file__update(rf, NULL), -ENOSPC);
+	assert_content(p->file, "> two\n");
+	assert_int_equal(access(p->tmp, F_OK), -1);
+	bw_report_file__free(rf);
+	bw_report_file__free(NULL);
+	/* a symlink is refused when the output is made, before any report */
+	assert_int_equal(symlink(p->file, p->link), 0);
+	errno = 0;
+	assert_null(bw_report_file__new(p->link, fill_prefixed, NULL, 0));
+	assert_int_equal(errno, ELOOP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +229,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_safefile__planted_temporary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_safefile__failures_leave_old_file, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_safefile__report_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
