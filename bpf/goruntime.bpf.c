@@ -35,7 +35,8 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set before load, from the target's Go version. */
-const volatile __u32 sample_every = 1; /* time one goroutine in N (by its g) */
+const volatile __u32 sample_every = 1;	/* time one goroutine in N (by goid) */
+const volatile __u32 goid_offset = 152; /* runtime.g.goid, for sampling */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -88,10 +89,23 @@ static __always_inline void count(int what)
 		__sync_fetch_and_add(&counters[cpu][what], 1);
 }
 
-/* g structs are 8-byte aligned and hundreds of bytes apart: mix before taking one in N */
+/*
+ * --sample N times one goroutine in N, by goid: goids are never reused,
+ * where a few g structs serve many short goroutines in turn. The goid is
+ * read only when sampling (sample_every is constant: the read is compiled
+ * out otherwise).
+ */
 static __always_inline bool sampled(__u64 g)
 {
-	return sample_every <= 1 || ((g >> 3) * 0x9e3779b97f4a7c15ULL >> 32) % sample_every == 0;
+	__u64 goid;
+
+	if (sample_every <= 1)
+		return true;
+	if (bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + goid_offset))) {
+		count(BW_GO_READ_FAULT);
+		return false;
+	}
+	return goid % sample_every == 0;
 }
 
 static __always_inline __u64 mix(__u64 h, __u64 v)
@@ -259,6 +273,7 @@ int BPF_KPROBE(go_ready)
 	count(BW_GO_READIES);
 	park = bpf_map_lookup_elem(&parked, &key);
 	if (!park || !park->park_ns) {
+		/* left out by --sample, or parked before we attached */
 		if (sampled(key.g))
 			count(BW_GO_READY_UNKNOWN);
 		return 0;

@@ -182,6 +182,8 @@ struct bw_proc_summary {
 	 */
 	bool go_detail;
 	uint64_t go_probes[BW_GO_COUNTERS];
+	/* --sample: one goroutine in go_sample_every timed, completed-wait counts scaled by it */
+	uint32_t go_sample_every;
 };
 
 /*

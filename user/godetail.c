@@ -220,6 +220,7 @@ static int attach_probes(struct bw_godetail *gd, const struct bw_godetail_opts *
 {
 	struct bw_go_load_opts lo = {
 		.sample_every = o->sample_every,
+		.goid_offset = (uint32_t)o->layout->goid,
 		.max_parked = o->max_parked,
 		.max_sites = o->max_sites,
 		.max_stacks = o->max_stacks,

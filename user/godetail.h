@@ -45,6 +45,7 @@ struct bw_godetail_opts {
 	struct bw_go_shared *shared;
 	pid_t pid;
 	const struct bw_gobin *gobin;
+	const struct bw_go_layout *layout;
 	uint32_t sample_every;
 	uint32_t max_parked;
 	uint32_t max_sites;

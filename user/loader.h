@@ -76,6 +76,7 @@ void bw_loader__drops(struct bw_loader *ld, uint64_t out[BW_DROP_KINDS]);
 
 struct bw_go_load_opts {
 	uint32_t sample_every; /* 1: every goroutine */
+	uint32_t goid_offset;  /* runtime.g.goid, read only to sample (sample_every > 1) */
 	uint32_t max_parked;   /* 0: default */
 	uint32_t max_sites;
 	uint32_t max_stacks;

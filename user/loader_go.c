@@ -68,6 +68,7 @@ struct bw_go_probes *bw_go_probes__load(const struct bw_go_load_opts *o)
 		goto fail;
 	}
 	gp->skel->rodata->sample_every = o->sample_every ? o->sample_every : 1;
+	gp->skel->rodata->goid_offset = o->goid_offset;
 	size_maps(gp->skel, o);
 	err = goruntime__load(gp->skel);
 	if (err) {

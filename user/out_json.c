@@ -258,12 +258,14 @@ int bw_out_json__write_sites(struct bw_out_json *j, struct bw_site *const *sites
 }
 
 /* Detail mode's probe counters, by name. */
-static json_object *new_go_probes(const uint64_t *counters)
+static json_object *new_go_probes(const struct bw_proc_summary *p)
 {
 	json_object *o = json_object_new_object();
 
 	for (unsigned int i = 0; o && i < BW_GO_COUNTERS; i++)
-		add_u64(o, bw_go_counter_name(i), counters[i]);
+		add_u64(o, bw_go_counter_name(i), p->go_probes[i]);
+	if (o)
+		add_u64(o, "sample_every", p->go_sample_every ? p->go_sample_every : 1);
 	return o;
 }
 
@@ -290,7 +292,7 @@ int bw_out_json__write_process(struct bw_out_json *j, const struct bw_proc_summa
 	add_u64(o, "goroutines_runnable", p->goroutines_runnable);
 	add_u64(o, "goroutines_running", p->goroutines_running);
 	add_u64(o, "goroutines_syscall", p->goroutines_syscall);
-	json_object_object_add(o, "go_probes", p->go_detail ? new_go_probes(p->go_probes) : NULL);
+	json_object_object_add(o, "go_probes", p->go_detail ? new_go_probes(p) : NULL);
 	return emit(j, o);
 }
 

@@ -390,6 +390,9 @@ static int write_proc(struct bw_out_term *t, const struct bw_proc_summary *p)
 			" runnable, %" PRIu64 " running, %" PRIu64 " in syscall",
 			p->goroutines, p->goroutines_waiting, p->goroutines_runnable,
 			p->goroutines_running, p->goroutines_syscall);
+	if (p->go_detail && p->go_sample_every > 1)
+		fprintf(t->f, "  (detail: 1 goroutine in %" PRIu32 " timed, waits x%" PRIu32 ")",
+			p->go_sample_every, p->go_sample_every);
 	return fputc('\n', t->f) == EOF ? -EIO : 0;
 }
 

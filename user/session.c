@@ -406,6 +406,7 @@ static void read_go_counters(struct bw_session *s, struct bw_target *t)
 	t->sum.go_detail = t->godetail != NULL;
 	if (!t->godetail)
 		return;
+	t->sum.go_sample_every = s->cfg.sample > 1 ? s->cfg.sample : 1;
 	bw_godetail__counters(t->godetail, t->sum.go_probes);
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
 	if (!t->alive || stat(exe, &st))

@@ -97,6 +97,7 @@ static void setup_go_detail(struct bw_targets *ts, struct bw_target *t)
 		.shared = ts->go_shared,
 		.pid = t->pid,
 		.gobin = t->gobin,
+		.layout = bw_gosnap__layout(t->gosnap),
 		.sample_every = ts->cfg->sample,
 		.max_sites = ts->cfg->max_sites,
 		.max_stacks = ts->cfg->max_stacks,

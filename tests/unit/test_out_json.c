@@ -250,6 +250,7 @@ static void test_out_json__process_record(void **state)
 	p.go_detail = true;
 	for (unsigned int i = 0; i < BW_GO_COUNTERS; i++)
 		p.go_probes[i] = 100 + i;
+	p.go_sample_every = 4;
 	bw_out_json__begin(j, 42, 1.0);
 	assert_int_equal(bw_out_json__write_process(j, &p), 0);
 	assert_int_equal(bw_out_json__write_process(j, &c), 0);
@@ -269,9 +270,10 @@ static void test_out_json__process_record(void **state)
 	assert_int_equal(get_int(recs[0], "goroutines_running"), 0);
 	assert_int_equal(get_int(recs[0], "goroutines_syscall"), 0);
 	probes = get(recs[0], "go_probes");
-	assert_int_equal(json_object_object_length(probes), BW_GO_COUNTERS);
+	assert_int_equal(json_object_object_length(probes), BW_GO_COUNTERS + 1);
 	for (unsigned int i = 0; i < BW_GO_COUNTERS; i++) /* enum bw_go_counter's order */
 		assert_int_equal(get_int(probes, go_keys[i]), 100 + i);
+	assert_int_equal(get_int(probes, "sample_every"), 4);
 	assert_false(json_object_get_boolean(get(recs[1], "is_go")));
 	assert_true(json_object_is_type(get(recs[1], "go_version"), json_type_null));
 	/* not in detail mode: null, not zeros */
