@@ -127,7 +127,7 @@ medians over repetitions; ratios are medians of the per-repetition ratios.
 |---|---|
 | bare | nothing |
 | blockwatch | `blockwatch -p PID -i 1 --json -o FILE` (default view: goroutine snapshots from `/proc/PID/mem`, `tp_btf` sched programs) |
-| detail | `blockwatch -p PID -i 1 --json -o FILE -D` (adds uprobes on `runtime.gopark`, `runtime.ready`, `runtime.goexit0`) |
+| detail | `blockwatch -p PID -i 1 --json -o FILE -D` (adds uprobes on `runtime.gopark` and `runtime.ready`) |
 | floor | `build/bench/floor go PID`: an empty (`return 0`) uprobe program at the same three file offsets as `-D`, found by blockwatch's own code (`tests/bench/floor.c`); for C targets `floor sched PID`: empty `tp_btf/sched_switch` and `tp_btf/sched_wakeup` programs |
 | bpftrace | `bpftrace -p PID -e 'uprobe:BIN:runtime.gopark {{ @parks = count(); }} uprobe:BIN:runtime.ready {{ @readies = count(); }}'` (by symbol, function entry); for C targets `tracepoint:sched:sched_switch /pid == PID/ {{ @switches = count(); }}` |
 | trace | Go's execution tracer: `runtime/trace.Start` to a file for the run; HTTP: `curl http://PPROF/debug/pprof/trace?seconds={int(http) + 1}` |
@@ -541,9 +541,10 @@ def reading_part1(r):
         "spread column, this machine's noise. No uprobe is placed: goroutines are read from "
         "`/proc/PID/mem` once per interval. What remains is the thread level: blockwatch's "
         "`tp_btf/sched_switch` program runs at every voluntary sleep of the target's threads "
-        "(Go's idle Ms sleep on futexes between bursts) and captures a user and a kernel stack "
-        f"each time ({f_ns(sw)} ns per run on average, over every switch on the machine, "
-        "during part 3's Go run)."
+        "(Go's idle Ms sleep on futexes between bursts); a sleep inside the Go runtime's own "
+        "code takes no stack (the thread view hides those), so it costs "
+        f"{f_ns(sw)} ns per run on average, over every switch on the machine, during part 3's "
+        "Go run."
         + sleeps_note(r))
     trap = per_hit(r, "chan", "floor", "bare")
     prog = per_hit(r, "chan", "detail", "floor")
@@ -557,20 +558,21 @@ def reading_part1(r):
         "~16 µs here, which is what bpftrace pays). detail/floor is "
         f"{f_x(lo)} to {f_x(hi)} on the blocking microbenchmarks: blockwatch's own programs "
         f"add {f_ns(prog)} ns per hit on `chan`; bpf_stats says `go_park` {f_ns(park)} ns and "
-        f"`go_ready` {f_ns(ready)} ns per run. `go_park` is the expensive one: it hashes up to "
-        "8 return addresses read one `bpf_probe_read_user` at a time along the frame "
-        "pointers, looks the site's stack up, and writes a `parked` hash entry "
-        "(update = allocate + free an element); `go_ready` looks up, deletes and updates "
-        "per-site stats with atomics.")
+        f"`go_ready` {f_ns(ready)} ns per run. `go_park` reads one kilobyte of the goroutine's "
+        "stack and hashes up to 8 return addresses from it along the frame pointers, then "
+        "rewrites the goroutine's `parked` entry in place (keyed by the `runtime.g` address "
+        "in a register: no goid read; the site's stack is looked up only when the goroutine "
+        "parks somewhere new); `go_ready` looks the entry up, marks it not parked and adds to "
+        "its CPU's copy of the site's stats (a per-CPU map: no shared cache line).")
     spawn_floor = r.ratio("1", "spawn", "floor", "bare", "ns_per_op")
     spawn_bt = r.ratio("1", "spawn", "bpftrace", "bare", "ns_per_op")
     out.append(
-        f"- **Detail mode on a non-blocking path.** `spawn` parks almost never, yet floor/bare "
-        f"is {f_x(spawn_floor)} (bpftrace, which probes only gopark and ready, "
-        f"{f_x(spawn_bt)}): the `runtime.goexit0` probe fires for every goroutine that "
-        "exits, blocked or not. It exists only to forget `parked` entries of goroutines "
-        "readied by the netpoller; an LRU map, or userspace pruning goids the snapshot no "
-        "longer sees, would remove the probe from this path.")
+        f"- **Detail mode on a non-blocking path.** `spawn` parks almost never: floor/bare "
+        f"is {f_x(spawn_floor)}, detail/bare "
+        f"{f_x(r.ratio('1', 'spawn', 'detail', 'bare', 'ns_per_op'))} (bpftrace "
+        f"{f_x(spawn_bt)}). Nothing is probed on goroutine exit: the `parked` entries of "
+        "goroutines that exited, or that the netpoller readied without `runtime.ready`, are "
+        "pruned by userspace against each snapshot.")
     lo, hi = ratio_range(r, "1", GO_BENCHES[:4], "bpftrace", "detail")
     hd, hf = (r.ratio("1", "http", "detail", "bare", "req_per_s"),
               r.ratio("1", "http", "floor", "bare", "req_per_s"))
@@ -604,8 +606,8 @@ def reading_rest(r, parts):
             f"and {f_x(r.ratio('2', 'cond', 'floor', 'bare', 'ns_per_op'))}. `on_sched_switch` "
             f"takes {f_ns(sw)} ns per run at the unpaced rate of part 3 (averaged over every "
             "switch on the machine, most of them filtered out at once): for a target's sleep it "
-            "calls `bpf_get_stackid` twice (user and kernel stack), which walks and hashes "
-            "both stacks every time, even for a site seen a million times.")
+            "walks and hashes the user stack (`bpf_get_stackid`) every time; the kernel stack, "
+            "an example per site, only for a site that has none yet.")
     if "3" in parts:
         rate_max = r.one("3", "rate-max", "bw", "truth")
         wall = r.one("3", "rate-max", "bw", "wall_ms")
@@ -622,11 +624,12 @@ def reading_rest(r, parts):
             f"{f_num(rate_max / wall * 1000 if rate_max and wall else None)} thread sleeps/s, "
             f"{f_num(go / gow * 1000 if go and gow else None)} goroutine parks/s with `-D`). "
             "The price is paid in BPF time on the target's CPUs (BPF CPU column). Drops begin "
-            "with distinct stacks, not with rate: the user-stack map (`BPF_MAP_TYPE_STACK_TRACE`, "
-            "16,384 buckets, no `BPF_F_REUSE_STACKID`) refuses a stack whose bucket holds "
-            f"another one, {f_num(d1000)} of {f_num(t1000)} waits "
-            f"({(d1000 / t1000 * 100) if d1000 is not None and t1000 else 0:.1f}%) at 1,000 "
-            "stacks already, and more as the map fills. Userspace pays for new sites: "
+            "with distinct sites, not with rate: a user stack whose bucket in the kernel's "
+            "stack map (`BPF_MAP_TYPE_STACK_TRACE`, 16,384 buckets) is taken goes to an "
+            f"overflow hash map instead ({f_num(d1000)} drops in {f_num(t1000)} waits at 1,000 "
+            f"stacks, {f_num(r.one('3', 'sites-16000', 'bw', 'drops'))} at 16,000); past "
+            "`--max-sites` (16,384) sites, waits are dropped and counted (`waits_full`). "
+            "Userspace pays for new sites: "
             f"{f_num(cpu8 / w8 * 100 if cpu8 is not None and w8 else None, '{:.0f}')}% of a CPU "
             "while 8,000 stacks keep appearing (unwinding and symbolizing each new one).")
     if "4" in parts:
@@ -642,8 +645,8 @@ def reading_rest(r, parts):
             + ": the reads of every `runtime.g` through `process_vm_readv` (page walks in the "
             "kernel) and two hash lookups per goroutine (the snapshot's stack cache and the "
             f"aggregate's waiter map). Memory: {f_num(mem[0])} MB in the default view (RSS + "
-            f"BPF maps), {f_num(mem[1])} MB with `-D`, whose `parked` hash is preallocated for "
-            "1,048,576 goroutines whether the target has them or not.")
+            f"BPF maps), {f_num(mem[1])} MB with `-D` (its maps are allocated as goroutines "
+            "park and sites appear, and sized to the target).")
     if "5" in parts:
         out.append(
             f"- **Start-up.** On the 47 MB stripped prometheus binary, probes are attached "
@@ -717,8 +720,9 @@ def reading_sw_cost(r):
             + "); the C mutex benchmark "
             f"{f_x(clean_ratio(r, 'mutex', 'default'))}"
             + (f" (part 2, `-p`: {f_x(p2)})" if p2 else "")
-            + ": the sched programs capture a user and a kernel stack at every sleep of a "
-            "watched thread, and system-wide every process's threads are watched.")
+            + ": the sched programs walk the user stack at every sleep of a watched thread "
+            "outside a Go runtime, and system-wide every process's threads are watched; "
+            "blockwatch's own CPU per report competes with the benchmarks on 2 cores.")
 
 
 def reading_part6(r):
