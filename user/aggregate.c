@@ -97,10 +97,10 @@ void bw_agg__free(struct bw_agg *agg)
 	if (!agg)
 		return;
 	for (size_t i = 0; i < agg->sites.cap; i++)
-		if (agg->sites.vals[i])
-			free_site(agg->sites.vals[i]);
+		if (bw_u64map__val_at(&agg->sites, i))
+			free_site(bw_u64map__val_at(&agg->sites, i));
 	for (size_t i = 0; i < agg->waiters.cap; i++)
-		free(agg->waiters.vals[i]);
+		free(bw_u64map__val_at(&agg->waiters, i));
 	bw_u64map__free(&agg->sites);
 	bw_u64map__free(&agg->waiters);
 	bw_u64map__free(&agg->objects);
@@ -291,7 +291,7 @@ static struct bw_site *get_site(struct bw_agg *agg, pid_t pid, enum bw_site_kind
 static void clear_interval_waits(struct bw_agg *agg)
 {
 	for (size_t i = 0; i < agg->sites.cap; i++) {
-		struct bw_site *s = agg->sites.vals[i];
+		struct bw_site *s = bw_u64map__val_at(&agg->sites, i);
 
 		if (!s)
 			continue;
@@ -316,7 +316,7 @@ void bw_agg__begin(struct bw_agg *agg, uint64_t now_ns)
 	agg->waits_only = false;
 	clear_interval_waits(agg);
 	for (size_t i = 0; i < agg->sites.cap; i++) {
-		struct bw_site *s = agg->sites.vals[i];
+		struct bw_site *s = bw_u64map__val_at(&agg->sites, i);
 
 		if (!s)
 			continue;
@@ -485,11 +485,11 @@ static void close_site(struct bw_agg *agg, struct bw_site *s)
 static void forget_stale_waiters(struct bw_agg *agg)
 {
 	for (size_t i = 0; i < agg->waiters.cap;) {
-		struct waiter *w = agg->waiters.vals[i];
+		struct waiter *w = bw_u64map__val_at(&agg->waiters, i);
 
 		if (w && w->generation != agg->generation) {
 			/* deletion shifts entries back into slot i: look at it again */
-			free(bw_u64map__del(&agg->waiters, agg->waiters.keys[i]));
+			free(bw_u64map__del(&agg->waiters, bw_u64map__key_at(&agg->waiters, i)));
 			continue;
 		}
 		i++;
@@ -518,7 +518,7 @@ static void evict_idle_sites(struct bw_agg *agg)
 	if (!idle)
 		return;
 	for (size_t i = 0; i < agg->sites.cap; i++) {
-		struct bw_site *s = agg->sites.vals[i];
+		struct bw_site *s = bw_u64map__val_at(&agg->sites, i);
 
 		if (s && !s->blocked && !s->waits_interval)
 			idle[n++] = s;
@@ -536,7 +536,7 @@ static void evict_idle_sites(struct bw_agg *agg)
 static void close_waits_only(struct bw_agg *agg)
 {
 	for (size_t i = 0; i < agg->sites.cap; i++) {
-		struct bw_site *s = agg->sites.vals[i];
+		struct bw_site *s = bw_u64map__val_at(&agg->sites, i);
 
 		if (s && s->waits_interval)
 			s->last_active_ns = agg->now_ns;
@@ -549,8 +549,8 @@ void bw_agg__end(struct bw_agg *agg)
 		close_waits_only(agg);
 	} else {
 		for (size_t i = 0; i < agg->sites.cap; i++)
-			if (agg->sites.vals[i])
-				close_site(agg, agg->sites.vals[i]);
+			if (bw_u64map__val_at(&agg->sites, i))
+				close_site(agg, bw_u64map__val_at(&agg->sites, i));
 		forget_stale_waiters(agg);
 	}
 	evict_idle_sites(agg);
@@ -559,7 +559,7 @@ void bw_agg__end(struct bw_agg *agg)
 void bw_agg__forget_process(struct bw_agg *agg, pid_t pid)
 {
 	for (size_t i = 0; i < agg->sites.cap;) {
-		struct bw_site *s = agg->sites.vals[i];
+		struct bw_site *s = bw_u64map__val_at(&agg->sites, i);
 
 		if (s && s->pid == pid) {
 			bw_u64map__del(&agg->sites, s->id);
@@ -573,10 +573,10 @@ void bw_agg__forget_process(struct bw_agg *agg, pid_t pid)
 	 * place after exec() would otherwise keep its old age.
 	 */
 	for (size_t i = 0; i < agg->waiters.cap;) {
-		struct waiter *w = agg->waiters.vals[i];
+		struct waiter *w = bw_u64map__val_at(&agg->waiters, i);
 
 		if (w && !bw_u64map__get(&agg->sites, w->site_id)) {
-			free(bw_u64map__del(&agg->waiters, agg->waiters.keys[i]));
+			free(bw_u64map__del(&agg->waiters, bw_u64map__key_at(&agg->waiters, i)));
 			continue;
 		}
 		i++;
@@ -638,7 +638,7 @@ int bw_agg__sites(struct bw_agg *agg, enum bw_sort sort, struct bw_site ***out, 
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < agg->sites.cap; i++) {
-		struct bw_site *s = agg->sites.vals[i];
+		struct bw_site *s = bw_u64map__val_at(&agg->sites, i);
 
 		if (s && (s->blocked || s->waits_interval))
 			v[count++] = s;

@@ -281,7 +281,7 @@ struct bw_godetail *bw_godetail__new(const struct bw_godetail_opts *o)
 static void free_values(struct bw_u64map *m)
 {
 	for (size_t i = 0; i < m->cap; i++)
-		free(m->vals[i]);
+		free(bw_u64map__val_at(m, i));
 	bw_u64map__free(m);
 }
 
@@ -361,10 +361,11 @@ static bool stale(const struct bw_godetail *gd, const struct parked_copy *pc)
 void bw_godetail__prune(struct bw_godetail *gd)
 {
 	for (size_t i = 0; i < gd->parked.cap; i++) {
-		struct parked_copy *pc = gd->parked.vals[i];
+		struct parked_copy *pc = bw_u64map__val_at(&gd->parked, i);
 
 		if (pc && stale(gd, pc))
-			bw_go_probes__forget_park(gd->bin->probes, gd->pid, gd->parked.keys[i],
+			bw_go_probes__forget_park(gd->bin->probes, gd->pid,
+						  bw_u64map__key_at(&gd->parked, i),
 						  pc->park.park_ns);
 	}
 }

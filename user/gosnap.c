@@ -205,7 +205,7 @@ void bw_gosnap__free(struct bw_gosnap *snap)
 	if (!snap)
 		return;
 	for (size_t i = 0; i < snap->cache.cap; i++)
-		free(snap->cache.vals[i]);
+		free(bw_u64map__val_at(&snap->cache, i));
 	bw_u64map__free(&snap->cache);
 	bw_mem__free(snap->mem);
 	free(snap->stack);
@@ -457,10 +457,10 @@ static void cache_sweep(struct bw_gosnap *snap)
 	struct bw_u64map *m = &snap->cache;
 
 	for (size_t i = 0; i < m->cap;) {
-		struct gcache *c = m->vals[i];
+		struct gcache *c = bw_u64map__val_at(m, i);
 
 		if (c && c->seen != snap->gen) {
-			free(bw_u64map__del(m, m->keys[i]));
+			free(bw_u64map__del(m, bw_u64map__key_at(m, i)));
 			continue; /* backward-shift deletion may move another entry here */
 		}
 		i++;
@@ -528,6 +528,9 @@ int bw_gosnap__read(struct bw_gosnap *snap, bw_goroutine_fn fn, void *ctx,
 		bool ok[PTR_BATCH] = {};
 
 		err = bw_mem__read(snap->mem, ptr + i * 8, batch, n * 8);
+		/* the stack cache's slots load while the kernel copies the gs */
+		for (uint64_t j = 0; j < n && !err; j++)
+			bw_u64map__prefetch(&snap->cache, batch[j]);
 		if (!err)
 			read_gs(snap, batch, n, ok);
 		for (uint64_t j = 0; j < n && !err; j++)

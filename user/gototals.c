@@ -19,7 +19,7 @@ void bw_go_totals__init(struct bw_go_totals *gt)
 void bw_go_totals__free(struct bw_go_totals *gt)
 {
 	for (size_t i = 0; i < gt->bins.cap; i++)
-		free(gt->bins.vals[i]);
+		free(bw_u64map__val_at(&gt->bins, i));
 	bw_u64map__free(&gt->bins);
 }
 
@@ -54,7 +54,7 @@ void bw_go_totals__sum(const struct bw_go_totals *gt, uint64_t *out)
 {
 	memset(out, 0, BW_GO_COUNTERS * sizeof(*out));
 	for (size_t i = 0; i < gt->bins.cap; i++) {
-		const struct bin_counts *b = gt->bins.vals[i];
+		const struct bin_counts *b = bw_u64map__val_at(&gt->bins, i);
 
 		for (int k = 0; b && k < BW_GO_COUNTERS; k++)
 			out[k] += b->before[k] + b->last[k];

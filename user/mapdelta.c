@@ -47,7 +47,7 @@ static int lookup_value(struct bw_mapdelta *md, int fd, const void *key, void *n
 void bw_mapdelta__free(struct bw_mapdelta *md)
 {
 	for (size_t i = 0; i < md->previous.cap; i++)
-		free(md->previous.vals[i]);
+		free(bw_u64map__val_at(&md->previous, i));
 	bw_u64map__free(&md->previous);
 	free(md->percpu_buf);
 	md->percpu_buf = NULL;

@@ -302,9 +302,9 @@ static int list_series(struct render *r)
 		add_to_other(o, r->sites[i]);
 	}
 	for (size_t i = 0; i < r->others.cap; i++) {
-		if (!r->others.vals[i])
+		if (!bw_u64map__val_at(&r->others, i))
 			continue;
-		r->series[n].site = r->others.vals[i];
+		r->series[n].site = bw_u64map__val_at(&r->others, i);
 		r->series[n++].is_other = true;
 	}
 	if (r->rest)
@@ -337,7 +337,7 @@ static void render_release(struct render *r)
 	for (size_t i = 0; i < r->nseries; i++)
 		free(r->series[i].labels);
 	for (size_t i = 0; i < r->others.cap; i++)
-		free(r->others.vals[i]);
+		free(bw_u64map__val_at(&r->others, i));
 	bw_u64map__free(&r->others);
 	bw_u64map__free(&r->procs);
 	bw_u64map__free(&r->shown);

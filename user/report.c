@@ -193,7 +193,7 @@ void bw_report_writer__free(struct bw_report_writer *w)
 	if (w->own_out && w->out)
 		fclose(w->out);
 	for (size_t i = 0; i < w->trends.cap; i++)
-		free(w->trends.vals[i]);
+		free(bw_u64map__val_at(&w->trends, i));
 	bw_u64map__free(&w->trends);
 	free(w);
 }
@@ -236,10 +236,10 @@ static void judge(struct bw_report_writer *w, struct bw_site *s)
 static void forget_old_trends(struct bw_report_writer *w)
 {
 	for (size_t i = 0; i < w->trends.cap;) {
-		struct site_trend *t = w->trends.vals[i];
+		struct site_trend *t = bw_u64map__val_at(&w->trends, i);
 
 		if (t && w->reports - t->last_report > TREND_STATE_TTL) {
-			free(bw_u64map__del(&w->trends, w->trends.keys[i]));
+			free(bw_u64map__del(&w->trends, bw_u64map__key_at(&w->trends, i)));
 			continue; /* the deletion moved another entry into slot i */
 		}
 		i++;

@@ -135,7 +135,7 @@ static void module_free(struct module *mod)
 static void cache_clear(struct bw_symbolizer *sym)
 {
 	for (size_t i = 0; i < sym->cache.cap; i++)
-		free(sym->cache.vals[i]);
+		free(bw_u64map__val_at(&sym->cache, i));
 	bw_u64map__free(&sym->cache);
 	bw_u64map__init(&sym->cache);
 }

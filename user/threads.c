@@ -67,7 +67,7 @@ void bw_threads__free(struct bw_threads *t)
 		return;
 	bw_cfi__free(t->cfi);
 	for (size_t i = 0; i < t->learned.cap; i++)
-		free(t->learned.vals[i]);
+		free(bw_u64map__val_at(&t->learned, i));
 	bw_u64map__free(&t->learned);
 	free(t);
 }

@@ -16,8 +16,7 @@ static uint64_t mix(uint64_t x)
 
 void bw_u64map__init(struct bw_u64map *m)
 {
-	m->keys = NULL;
-	m->vals = NULL;
+	m->slots = NULL;
 	m->cap = 0;
 	m->len = 0;
 }
@@ -26,16 +25,22 @@ static size_t find_slot(const struct bw_u64map *m, uint64_t key)
 {
 	size_t mask = m->cap - 1, i = mix(key) & mask;
 
-	while (m->vals[i] && m->keys[i] != key)
+	while (m->slots[i].val && m->slots[i].key != key)
 		i = (i + 1) & mask;
 	return i;
+}
+
+void bw_u64map__prefetch(const struct bw_u64map *m, uint64_t key)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->slots[mix(key) & (m->cap - 1)]);
 }
 
 void *bw_u64map__get(const struct bw_u64map *m, uint64_t key)
 {
 	if (!m->cap)
 		return NULL;
-	return m->vals[find_slot(m, key)];
+	return m->slots[find_slot(m, key)].val;
 }
 
 static int grow(struct bw_u64map *m)
@@ -43,24 +48,18 @@ static int grow(struct bw_u64map *m)
 	size_t new_cap = m->cap ? m->cap * 2 : 16;
 	struct bw_u64map bigger = { .cap = new_cap };
 
-	bigger.keys = calloc(new_cap, sizeof(*bigger.keys));
-	bigger.vals = calloc(new_cap, sizeof(*bigger.vals));
-	if (!bigger.keys || !bigger.vals) {
-		free(bigger.keys);
-		free(bigger.vals);
+	bigger.slots = calloc(new_cap, sizeof(*bigger.slots));
+	if (!bigger.slots)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < m->cap; i++) {
-		if (m->vals[i]) {
-			size_t j = find_slot(&bigger, m->keys[i]);
+		if (m->slots[i].val) {
+			size_t j = find_slot(&bigger, m->slots[i].key);
 
-			bigger.keys[j] = m->keys[i];
-			bigger.vals[j] = m->vals[i];
+			bigger.slots[j] = m->slots[i];
 			bigger.len++;
 		}
 	}
-	free(m->keys);
-	free(m->vals);
+	free(m->slots);
 	*m = bigger;
 	return 0;
 }
@@ -77,10 +76,10 @@ int bw_u64map__put(struct bw_u64map *m, uint64_t key, void *val)
 			return err;
 	}
 	i = find_slot(m, key);
-	if (!m->vals[i])
+	if (!m->slots[i].val)
 		m->len++;
-	m->keys[i] = key;
-	m->vals[i] = val;
+	m->slots[i].key = key;
+	m->slots[i].val = val;
 	return 0;
 }
 
@@ -93,19 +92,18 @@ void *bw_u64map__del(struct bw_u64map *m, uint64_t key)
 		return NULL;
 	mask = m->cap - 1;
 	i = find_slot(m, key);
-	old = m->vals[i];
+	old = m->slots[i].val;
 	if (!old)
 		return NULL;
-	m->vals[i] = NULL;
+	m->slots[i].val = NULL;
 	m->len--;
 	/* shift back the entries of the run that follows, so lookups never stop early */
-	for (j = (i + 1) & mask; m->vals[j]; j = (j + 1) & mask) {
-		size_t home = mix(m->keys[j]) & mask;
+	for (j = (i + 1) & mask; m->slots[j].val; j = (j + 1) & mask) {
+		size_t home = mix(m->slots[j].key) & mask;
 
 		if (((j - home) & mask) >= ((j - i) & mask)) {
-			m->keys[i] = m->keys[j];
-			m->vals[i] = m->vals[j];
-			m->vals[j] = NULL;
+			m->slots[i] = m->slots[j];
+			m->slots[j].val = NULL;
 			i = j;
 		}
 	}
@@ -114,7 +112,6 @@ void *bw_u64map__del(struct bw_u64map *m, uint64_t key)
 
 void bw_u64map__free(struct bw_u64map *m)
 {
-	free(m->keys);
-	free(m->vals);
+	free(m->slots);
 	bw_u64map__init(m);
 }

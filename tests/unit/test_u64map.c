@@ -32,7 +32,7 @@ static size_t occupied(const struct bw_u64map *m)
 	size_t n = 0;
 
 	for (size_t i = 0; i < m->cap; i++)
-		n += m->vals[i] != NULL;
+		n += bw_u64map__val_at(m, i) != NULL;
 	return n;
 }
 
@@ -200,8 +200,8 @@ static void test_u64map__delete_while_iterating(void **state)
 		assert_int_equal(bw_u64map__put(&m, i, VAL(i)), 0);
 	for (size_t i = 0; i < m.cap;) {
 		/* remove odd keys; a deletion may shift the next entry into slot i */
-		if (m.vals[i] && (m.keys[i] & 1)) {
-			bw_u64map__del(&m, m.keys[i]);
+		if (bw_u64map__val_at(&m, i) && (bw_u64map__key_at(&m, i) & 1)) {
+			bw_u64map__del(&m, bw_u64map__key_at(&m, i));
 			continue;
 		}
 		i++;
