@@ -296,16 +296,25 @@ go_bt_script() { # the bpftrace peer: count what detail mode's probes see, by sy
 }
 
 # start_go_tool MODE PID BINARY PPROF_ADDR
-start_go_tool() {
-	TOOL=
+# blockwatch is measured in its steady state, from its first report on: its start-up work
+# (reading the target's symbols, the first snapshot) is part 5's and part 4's figure
+bw_steady() { # bw_steady PID ARGS...: sets ATTACHED (ms) when every probe is attached
+	bw_start "$@"
+	ATTACHED=$(now_ms)
+	wait_for "$work/bw.json" '"type":"interval"' 60
+}
+
+start_go_tool() { # sets TOOL and ATTACHED (ms)
+	TOOL= ATTACHED=
 	case $1 in
 	bare | trace) ;;
-	blockwatch) bw_start "$2" ;;
-	detail) bw_start "$2" -D ;;
+	blockwatch) bw_steady "$2" ;;
+	detail) bw_steady "$2" -D ;;
 	floor) floor_start go "$2" ;;
 	bpftrace) bt_start "$2" "$(go_bt_script "$3")" ;;
 	pprof) pprof_start "$4" ;;
 	esac
+	ATTACHED=${ATTACHED:-$(now_ms)}
 }
 
 # ---- part 1: Go targets ----
@@ -321,7 +330,7 @@ go_micro() {
 		for mode in $GO_MODES; do
 			t0=$(now_ms)
 			start_go_tool "$mode" "$TPID" "$bin/gobench" "$addr"
-			record 1 "$b" "$mode" "$rep" attach_ms $(($(now_ms) - t0))
+			record 1 "$b" "$mode" "$rep" attach_ms $((ATTACHED - t0))
 			c0=$([ -n "$TOOL" ] && cpu_ms "$TOOL" || echo 0)
 			v0=$(thread_sleeps "$TPID")
 			if [ "$mode" = trace ]; then
@@ -366,7 +375,7 @@ go_http() {
 		for mode in $GO_MODES; do
 			t0=$(now_ms)
 			start_go_tool "$mode" "$TPID" "$bin/httpserver" "$pp"
-			record 1 http "$mode" "$rep" attach_ms $(($(now_ms) - t0))
+			record 1 http "$mode" "$rep" attach_ms $((ATTACHED - t0))
 			c0=$([ -n "$TOOL" ] && cpu_ms "$TOOL" || echo 0)
 			tc=
 			if [ "$mode" = trace ]; then
@@ -422,14 +431,15 @@ part2() {
 		for ((rep = 1; rep <= REPS; rep++)); do
 			for mode in $C_MODES; do
 				t0=$(now_ms)
-				TOOL=
+				TOOL= ATTACHED=
 				case $mode in
-				blockwatch) bw_start "$TPID" ;;
+				blockwatch) bw_steady "$TPID" ;;
 				floor) floor_start sched "$TPID" ;;
 				bpftrace) bt_start "$TPID" \
 					"tracepoint:sched:sched_switch /pid == $TPID/ { @switches = count(); }" ;;
 				esac
-				record 2 "$name" "$mode" "$rep" attach_ms $(($(now_ms) - t0))
+				ATTACHED=${ATTACHED:-$(now_ms)}
+				record 2 "$name" "$mode" "$rep" attach_ms $((ATTACHED - t0))
 				c0=$([ -n "$TOOL" ] && cpu_ms "$TOOL" || echo 0)
 				line=$(target_cmd "pthread-$name" "run $SECS")
 				[ -n "$TOOL" ] &&

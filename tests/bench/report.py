@@ -120,8 +120,11 @@ def commands(meta):
 (`scripts/bench.sh`) builds everything into `build/bench/`, runs every part and writes this
 file. Each benchmark process is started once and measured in every mode in turn (modes
 interleaved, {meta.get('reps', '?')} repetitions): the probe offsets, heap and threads are the
-same for every mode. A microbenchmark run lasts {secs} s, a wrk run {http} s. Numbers are
-medians over repetitions; ratios are medians of the per-repetition ratios.
+same for every mode. A microbenchmark run lasts {secs} s, a wrk run {http} s. Parts 1 and 2
+measure blockwatch in its steady state, once it has written its first report (its start-up
+work, reading the target's symbols and its first snapshot, is in parts 4 and 5); the other
+tools from the moment they are attached. Numbers are medians over repetitions; ratios are
+medians of the per-repetition ratios.
 
 | mode | what runs beside the target (PID) |
 |---|---|
