@@ -24,8 +24,15 @@ bw, path = int(sys.argv[1]), sys.argv[2]
 print(sum(1 for e in json.load(sys.stdin) if e.get("pid") == bw and e.get("filename") == path))' "$bw" "$1"
 }
 
+# a Go binary started after blockwatch is probed within a second of its exec
+t0=$(date +%s%N)
 spawn "$BW_TMP/sw_sender" -rate 4 >"$BW_TMP/a1.out" 2>&1
 a1=$!
+until [ "$(uprobes_on "$BW_TMP/sw_sender")" -eq 2 ]; do
+	[ $(($(date +%s%N) - t0)) -lt 1000000000 ] || fail "no uprobes on a new Go binary 1 s after its exec"
+	sleep 0.02
+done
+echo "uprobes on the new binary $((($(date +%s%N) - t0) / 1000000)) ms after its exec"
 spawn "$BW_TMP/sw_sender" -rate 4 >"$BW_TMP/a2.out" 2>&1
 a2=$!
 spawn "$BW_TMP/sw_ticker" >"$BW_TMP/b.out" 2>&1
