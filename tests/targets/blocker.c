@@ -8,12 +8,17 @@
  *   blocker sleep MS    one thread sleeps MS milliseconds in a loop (nanosleep)
  *   blocker demo        all three, plus a leak: one more mutex waiter every second
  *   blocker naps K MS   single-threaded: at SIGUSR1, K naps of MS milliseconds, then
- *                       "naps K" and a wait for SIGTERM (exact ground truth of waits)
+ *                       "naps K slept N" (N: the voluntary switches the scheduler counted)
+ *                       and a wait for SIGTERM (exact ground truth of waits)
  *
  * It prints "ready" once every thread is in place, then its ground truth
  * every 200 ms: "waiters N naps N" (threads queued on the mutex, naps done).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* RUSAGE_THREAD */
+#endif
 #include <pthread.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,10 +94,15 @@ static int naps_on_signal(long k, long ms)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	printf("ready\n");
 	fflush(stdout);
+	struct rusage before, after;
+
 	if (sigwait(&set, &sig))
 		return 1;
+	getrusage(RUSAGE_THREAD, &before);
 	nap_times(k, ms);
-	printf("naps %ld\n", k);
+	getrusage(RUSAGE_THREAD, &after);
+	/* what the scheduler saw: a nap it did not see go to sleep cannot be counted */
+	printf("naps %ld slept %ld\n", k, after.ru_nvcsw - before.ru_nvcsw);
 	fflush(stdout);
 	for (;;)
 		pause(); /* SIGTERM ends it */
