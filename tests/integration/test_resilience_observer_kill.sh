@@ -49,7 +49,9 @@ reports=0
 for ((i = 0; i < 10; i++)); do
 	bw_start -i 0.2 -D --pprof "$BW_TMP/p.pb.gz" --folded "$BW_TMP/f.folded"
 	n=$((1 + RANDOM % 3)) # the first, second or third report
-	for ((t = 0; t < 500; t++)); do
+	# up to 10 s: on 2 busy CPUs with detail probes firing millions of times a second, the
+	# first report can take seconds; this part is about killing while one is written
+	for ((t = 0; t < 1000; t++)); do
 		[ "$(grep -c '"type":"interval"' "$out")" -ge "$n" ] && break
 		sleep 0.01
 	done
