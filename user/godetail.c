@@ -450,6 +450,11 @@ int bw_godetail__collect_completed(struct bw_godetail *gd, struct bw_agg *agg,
 	return err ? err : cc.err;
 }
 
+uint64_t bw_godetail__binary_id(const struct bw_godetail *gd)
+{
+	return (uint64_t)gd->bin->dev * 0x9e3779b97f4a7c15ULL ^ gd->bin->ino;
+}
+
 void bw_godetail__counters(struct bw_godetail *gd, uint64_t out[BW_GO_COUNTERS])
 {
 	bw_go_probes__counters(gd->bin->probes, out);

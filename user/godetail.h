@@ -78,6 +78,8 @@ void bw_godetail__prune(struct bw_godetail *gd);
 /* Completed waits since the last call, scaled by the sampling rate. */
 int bw_godetail__collect_completed(struct bw_godetail *gd, struct bw_agg *agg,
 				   const struct bw_go_version *v);
+/* Which binary's probes these are: the same for every process of one executable file. */
+uint64_t bw_godetail__binary_id(const struct bw_godetail *gd);
 /* The probes' counters, summed over every process of the binary. */
 void bw_godetail__counters(struct bw_godetail *gd, uint64_t out[BW_GO_COUNTERS]);
 

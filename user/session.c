@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 #include "aggregate.h"
 #include "gototals.h"
@@ -400,19 +399,15 @@ static void collect_waits(struct bw_session *s, uint64_t now)
  */
 static void read_go_counters(struct bw_session *s, struct bw_target *t)
 {
-	char exe[64];
-	struct stat st;
-
 	t->sum.go_detail = t->godetail != NULL;
 	if (!t->godetail)
 		return;
 	t->sum.go_sample_every = s->cfg.sample > 1 ? s->cfg.sample : 1;
 	bw_godetail__counters(t->godetail, t->sum.go_probes);
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
-	if (!t->alive || stat(exe, &st))
+	if (!t->alive)
 		return;
-	if (bw_go_totals__update(&s->go_totals,
-				 (uint64_t)st.st_dev * 0x9e3779b97f4a7c15ULL ^ st.st_ino,
+	/* the processes of one binary share its probes: count them once */
+	if (bw_go_totals__update(&s->go_totals, bw_godetail__binary_id(t->godetail),
 				 t->sum.go_probes))
 		bw_dbg("failed to count the Go probes of pid %d: out of memory", t->pid);
 }
