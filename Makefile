@@ -33,7 +33,8 @@ CFLAGS    ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) $(CPPFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
 	-DBW_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(PKG_CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+# v3: atomic exchange (a wait is ended by whoever takes its start first)
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -Ivmlinux/$(ARCH) -Ibpf
 
 ifeq ($(V),1)

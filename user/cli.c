@@ -30,7 +30,7 @@ static const char usage[] =
 	"  -D, --detail           Go: exact wait durations through uprobes on the runtime's\n"
 	"                         blocking paths (costs the target ~1 us per park)\n"
 	"      --sample N         with --detail, time one goroutine in N (counts scaled)\n"
-	"      --max-sleepers N   bound of the kernel's sleeping-thread map\n"
+	"      --max-sleepers N   bound of the kernel's map of target threads that sleep\n"
 	"      --max-sites N      bound of the kernel's per-site map and of sites kept\n"
 	"      --max-stacks N     bound of each kernel stack map\n"
 	"      --history N        samples of each site kept for trends (default 600)\n"

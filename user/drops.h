@@ -39,6 +39,8 @@ static inline const char *bw_drops_name(unsigned int i)
 		[BW_DROP_WAITS_FULL] = "waits_full",
 		[BW_DROP_USTACK] = "ustack",
 		[BW_DROP_KSTACK] = "kstack",
+		[BW_DROP_SLEEPS_UNSEEN] = "sleeps_unseen",
+		[BW_DROP_ENDS_UNSEEN] = "ends_unseen",
 		[BW_DROPS_SITES_EVICTED] = "sites_evicted",
 		[BW_DROPS_GO_PARKED_FULL] = "go_parked_full",
 		[BW_DROPS_GO_WAITS_FULL] = "go_waits_full",

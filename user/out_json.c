@@ -307,16 +307,19 @@ static const struct {
 } lower_bound_rules[] = {
 	{ BW_DROP_SLEEPERS_FULL, false, "waits" }, /* a wait not timed is not counted */
 	{ BW_DROP_WAITS_FULL, false, "waits" },
+	{ BW_DROP_SLEEPS_UNSEEN, false, "waits" },
 	{ BW_DROPS_GO_PARKED_FULL, false, "waits" },
 	{ BW_DROPS_GO_WAITS_FULL, false, "waits" },
 	{ BW_DROPS_GO_READ_FAULT, false, "waits" },
 	{ BW_DROP_SLEEPERS_FULL, false, "wait_ns" },
 	{ BW_DROP_WAITS_FULL, false, "wait_ns" },
+	{ BW_DROP_SLEEPS_UNSEEN, false, "wait_ns" },
 	{ BW_DROPS_GO_PARKED_FULL, false, "wait_ns" },
 	{ BW_DROPS_GO_WAITS_FULL, false, "wait_ns" },
 	{ BW_DROPS_GO_READ_FAULT, false, "wait_ns" },
 	{ BW_DROP_SLEEPERS_FULL, true, "waits_total" },
 	{ BW_DROP_WAITS_FULL, true, "waits_total" },
+	{ BW_DROP_SLEEPS_UNSEEN, true, "waits_total" },
 	{ BW_DROPS_SITES_EVICTED, true, "waits_total" }, /* a returning site starts at 0 */
 	{ BW_DROPS_GO_PARKED_FULL, true, "waits_total" },
 	{ BW_DROPS_GO_WAITS_FULL, true, "waits_total" },

@@ -59,9 +59,13 @@ struct bw_go_text {
 /* ustack_id of a sleep inside bw_go_text: no stack taken, on purpose */
 #define BW_USTACK_GO_RUNTIME (-2)
 
-/* A thread of a target that is off CPU right now, keyed by tid. */
+/*
+ * A thread of a target that has slept since attach, keyed by tid; off CPU
+ * now if start_ns is not 0.
+ */
 struct bw_sleeper {
-	__u64 start_ns; /* bpf_ktime_get_ns() when it switched out */
+	__u64 start_ns; /* bpf_ktime_get_ns() when it switched out; 0: awake */
+	__u64 nvcsw;	/* its voluntary switches at its last sleep seen */
 	__u64 futex_addr;
 	__u32 tgid;
 	__s32 ustack_id;
@@ -125,7 +129,11 @@ enum bw_drop_kind {
 	BW_DROP_WAITS_FULL = 2,	   /* waits map full: a completed wait not counted */
 	BW_DROP_USTACK = 3,	   /* user stack not captured (collision or fault) */
 	BW_DROP_KSTACK = 4,	   /* kernel stack not captured */
-	BW_DROP_KINDS = 5,
+	/* a target thread's sleep no tracepoint reported (seen in its switch count) */
+	BW_DROP_SLEEPS_UNSEEN = 5,
+	/* a wait whose end no tracepoint reported: counted at the thread's next sleep */
+	BW_DROP_ENDS_UNSEEN = 6,
+	BW_DROP_KINDS = 7,
 };
 
 #endif /* BLOCKWATCH_THREADS_H */

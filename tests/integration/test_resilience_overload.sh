@@ -22,7 +22,8 @@ python3 - "$BW_TMP/o.json" "$BW_ROOT/tests/integration" <<'EOF' || fail "drops i
 import sys
 sys.path.insert(0, sys.argv[2])
 import bwjson
-KINDS = ["ringbuf", "sleepers_full", "waits_full", "ustack", "kstack", "sites_evicted"]
+KINDS = ["ringbuf", "sleepers_full", "waits_full", "ustack", "kstack", "sleeps_unseen",
+         "ends_unseen", "sites_evicted"]
 ivs = [r for r in bwjson.load(sys.argv[1]) if r.get("type") == "interval"]
 assert len(ivs) == 5, "expected 4 reports and the final one, got %d" % len(ivs)
 prev = dict.fromkeys(KINDS, 0)

@@ -33,7 +33,11 @@ recs = [json.loads(l) for l in open(path) if l.strip()]
 ivs = [r for r in recs if r["type"] == "interval"]
 assert ivs and ivs[-1]["final"] and not any(r["final"] for r in ivs[:-1]), ivs
 drops = ivs[-1]["drops"]
-assert not any(drops.values()), f"{name}: drops {drops}: the count cannot be exact"
+# on this kind of VM a CPU's tracepoints sometimes stay silent for milliseconds: a nap whose
+# end went unreported is still counted (ends_unseen says so), one never seen at all is counted
+# in sleeps_unseen; every other drop makes the count inexact
+lost = {k: v for k, v in drops.items() if v and k not in ("ends_unseen", "sleeps_unseen")}
+assert not lost, f"{name}: drops {lost}: the count cannot be exact"
 naps = [r for r in recs if r["type"] == "site" and r["pid"] == pid
         and r["reason"] in ("nanosleep", "clock_nanosleep")]
 per_report = {}
@@ -41,14 +45,12 @@ for r in naps:
     per_report[r["ts_ns"]] = per_report.get(r["ts_ns"], 0) + r["waits"]
 got = sum(per_report.values())
 print(f"{name}: {len(ivs)} reports, nap waits per report {list(per_report.values())}, "
-      f"sum {got}, naps done {k}")
-# Known bug (under investigation, about one run in 15 on this 2-vCPU VM): one nap the
-# scheduler saw as a voluntary sleep (the target's ru_nvcsw) is missing from the kernel
-# side's count. It is reported here, not hidden; a double count (the bug this test was
-# written for: 20 for 10, 28 for 25) or a larger loss still fails.
-if got == k - 1:
-    print(f"KNOWN: {name}: one nap of {k} missed by the kernel side")
-assert k - 1 <= got <= k, f"{name}: the reports count {got} naps, the target did {k}"
+      f"sum {got}, naps done {k}, ends unseen {drops['ends_unseen']}, "
+      f"sleeps unseen {drops['sleeps_unseen']}")
+# exact: every nap counted once (a double count was this test's first bug: 20 for 10),
+# or reported as never seen
+assert got + drops["sleeps_unseen"] == k, \
+    f"{name}: the reports count {got} naps and {drops['sleeps_unseen']} unseen, the target did {k}"
 PY
 }
 
