@@ -349,6 +349,19 @@ static __always_inline void record_sleep(void *ctx, struct task_struct *prev,
 }
 
 /*
+ * Stopped or traced (SIGSTOP, a debugger): a voluntary switch but no wait.
+ * The thread's switch count moves on without it being an unseen sleep.
+ */
+static __always_inline void note_stop(struct task_struct *prev)
+{
+	__u32 tid = BPF_CORE_READ(prev, pid);
+	struct bw_sleeper *s = bpf_map_lookup_elem(&sleepers, &tid);
+
+	if (s)
+		s->nvcsw = BPF_CORE_READ(prev, nvcsw);
+}
+
+/*
  * A sleeper's wait ended (waker NULL: seen at its switch-in). The wakeup and
  * the switch-in may run at once on two CPUs: whoever takes start_ns first
  * counts the wait, the other finds 0.
@@ -372,9 +385,12 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	__u32 next_tid;
 
 	/* a voluntary sleep of a target's thread begins */
-	if (!preempt && (prev_state & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)) &&
-	    is_target(BPF_CORE_READ(prev, tgid)) && is_user_task(prev))
-		record_sleep(ctx, prev, prev_state);
+	if (!preempt && prev_state && is_target(BPF_CORE_READ(prev, tgid)) && is_user_task(prev)) {
+		if (prev_state & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE))
+			record_sleep(ctx, prev, prev_state);
+		else
+			note_stop(prev);
+	}
 	/*
 	 * A sleeper back on CPU without a wakeup we saw (woken before we
 	 * attached to sched_wakeup, or by a path that skips it): end it here.
