@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "godetail.h"
 #include "gopclntab.h"
 #include "loader.h"
@@ -318,18 +319,10 @@ static void copy_parked(void *ctx, uint64_t g, const struct bw_go_park *park)
 		free(pc);
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int bw_godetail__begin(struct bw_godetail *gd)
 {
 	free_values(&gd->parked);
-	gd->begin_ns = monotonic_ns();
+	gd->begin_ns = bw_monotonic_ns();
 	return bw_go_probes__for_each_parked(gd->bin->probes, gd->pid, copy_parked, gd);
 }
 

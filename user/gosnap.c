@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "clock.h"
 #include "goruntime.h"
 #include "log.h"
 #include "proc.h"
@@ -467,14 +468,6 @@ static void cache_sweep(struct bw_gosnap *snap)
 	}
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /*
  * Read n gs into snap->gbufs with as few system calls as possible:
  * process_vm_readv takes up to PTR_BATCH remote ranges at once and stops at
@@ -514,7 +507,7 @@ static void read_gs(struct bw_gosnap *snap, const uint64_t *addrs, size_t n, boo
 int bw_gosnap__read(struct bw_gosnap *snap, bw_goroutine_fn fn, void *ctx,
 		    struct bw_gosnap_stats *stats)
 {
-	uint64_t t0 = now_ns(), ptr, len, batch[PTR_BATCH];
+	uint64_t t0 = bw_monotonic_ns(), ptr, len, batch[PTR_BATCH];
 	struct bw_gosnap_stats st = {};
 	int err;
 
@@ -539,7 +532,7 @@ int bw_gosnap__read(struct bw_gosnap *snap, bw_goroutine_fn fn, void *ctx,
 				       &st);
 	}
 	cache_sweep(snap);
-	st.read_ns = now_ns() - t0;
+	st.read_ns = bw_monotonic_ns() - t0;
 	if (stats)
 		*stats = st;
 	return err;

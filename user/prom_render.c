@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "drops.h"
 #include "escape.h"
 #include "hist.h"
@@ -63,11 +64,8 @@ const char *bw_prom_content_type(enum bw_prom_format format)
 
 double bw_prom_report_duration(const struct bw_report *rep)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = bw_monotonic_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	return rep->now_ns && now >= rep->now_ns ? (now - rep->now_ns) / 1e9 : 0;
 }
 

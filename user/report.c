@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "drops.h"
 #include "log.h"
 #include "out_flame.h"
@@ -45,14 +46,6 @@ struct bw_report_writer {
 	struct bw_u64map trends; /* site id -> struct site_trend */
 	uint64_t reports;
 };
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* Reports go to a file the user named: never through a symlink planted there. */
 static FILE *open_output(const char *path)
@@ -251,7 +244,7 @@ static int write_json(struct bw_report_writer *w, const struct bw_report *rep,
 {
 	int err = 0;
 
-	bw_out_json__begin(w->json, realtime_ns(), rep->interval_s);
+	bw_out_json__begin(w->json, bw_realtime_ns(), rep->interval_s);
 	for (size_t i = 0; i < rep->nprocs && !err; i++)
 		err = bw_out_json__write_process(w->json, &rep->procs[i]);
 	if (!err)
@@ -283,7 +276,7 @@ static int write_term(struct bw_report_writer *w, const struct bw_report *rep,
 {
 	struct bw_proc_summary *busiest = NULL;
 	struct bw_term_interval iv = {
-		.ts_ns = realtime_ns(),
+		.ts_ns = bw_realtime_ns(),
 		.interval_s = rep->interval_s,
 		.final = rep->final,
 		.procs = rep->procs,

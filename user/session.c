@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "aggregate.h"
 #include "gototals.h"
 #include "loader.h"
@@ -32,14 +33,6 @@ struct bw_session {
 	long reports;
 	bool leak_seen;
 };
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* The aggregator's bw_resolve_fn: user frames with their inlined calls expanded. */
 static int resolve_frame(void *ctx, pid_t pid, uint64_t addr, bool kernel, bool is_return,
@@ -372,7 +365,7 @@ static void collect(struct bw_session *s, uint64_t now)
 	read_thread_waits(s);
 	bw_agg__end(s->agg);
 	bw_dbg("collected %zu processes in %.1f ms", bw_targets__count(s->targets),
-	       (monotonic_ns() - now) / 1e6);
+	       (bw_monotonic_ns() - now) / 1e6);
 }
 
 /*
@@ -468,19 +461,19 @@ int bw_session__run(struct bw_session *s, volatile sig_atomic_t *stop)
 	uint64_t interval = (uint64_t)(s->cfg.interval_s * 1e9), next, now;
 	bool reported_last = false;
 
-	s->start_ns = monotonic_ns();
+	s->start_ns = bw_monotonic_ns();
 	next = s->start_ns + interval;
 	while (!*stop) {
 		int timeout_ms;
 
-		now = monotonic_ns();
+		now = bw_monotonic_ns();
 		timeout_ms = now >= next ? 0 : (int)((next - now) / 1000000);
 		/* short polls: exits and signals are noticed within 100 ms */
 		bw_loader__poll(s->ld, timeout_ms > 100 ? 100 : timeout_ms, on_event, s);
 		if (bw_report_writer__poll_input(s->out))
 			break;
 		check_targets(s);
-		now = monotonic_ns();
+		now = bw_monotonic_ns();
 		reported_last = false;
 		if (now >= next && any_alive(s)) {
 			collect(s, now);
@@ -493,7 +486,7 @@ int bw_session__run(struct bw_session *s, volatile sig_atomic_t *stop)
 		if (done(s, now))
 			break;
 	}
-	now = monotonic_ns();
+	now = bw_monotonic_ns();
 	/* the final report: a fresh snapshot unless there is none to take or one was just taken */
 	if (any_alive(s) && !reported_last)
 		collect(s, now);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dwarflines.h"
 #include "elfsyms.h"
 #include "gopclntab.h"
@@ -109,14 +110,6 @@ struct bw_symbolizer {
 	struct bw_kallsyms *ksyms;
 	bool ksyms_tried;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void module_free(struct module *mod)
 {
@@ -453,7 +446,7 @@ static void reset_map_modules(struct bw_symbolizer *sym, struct bw_maps *maps,
 	sym->maps = *maps;
 	sym->map_mod = map_mod;
 	cache_clear(sym);
-	sym->maps_loaded_ns = now_ns();
+	sym->maps_loaded_ns = bw_monotonic_ns();
 }
 
 /* Re-read the maps; modules stay, so strings handed out stay valid. */
@@ -479,7 +472,7 @@ static const struct bw_mapping *find_mapping(struct bw_symbolizer *sym, uint64_t
 	const struct bw_mapping *m = bw_maps__find(&sym->maps, pc);
 
 	/* a library dlopen()ed since the last read: look again, but not on every miss */
-	if (!m && now_ns() - sym->maps_loaded_ns >= AUTO_REFRESH_NS && !load_maps(sym))
+	if (!m && bw_monotonic_ns() - sym->maps_loaded_ns >= AUTO_REFRESH_NS && !load_maps(sym))
 		m = bw_maps__find(&sym->maps, pc);
 	return m;
 }
