@@ -616,8 +616,19 @@ def reading_rest(r, parts):
         wall = r.one("3", "rate-max", "bw", "wall_ms")
         go = r.one("3", "go-detail", "bw", "truth")
         gow = r.one("3", "go-detail", "bw", "wall_ms")
-        d1000 = r.one("3", "sites-1000", "bw", "drops")
+        def drop_kinds(bench):
+            detail = r.one("3", bench, "bw", "drop_detail")
+            kinds = {}
+            for part in str(detail or "").split(","):
+                name, _, n = part.partition("=")
+                if n.strip().isdigit():
+                    kinds[name.strip()] = int(n)
+            return kinds
+
+        k1000, k16000 = drop_kinds("sites-1000"), drop_kinds("sites-16000")
         t1000 = r.one("3", "sites-1000", "bw", "truth")
+        unseen = {b: drop_kinds(b).get("ends_unseen", 0)
+                  for b in ("rate-max", "sites-1000", "sites-16000")}
         cpu8 = r.one("3", "sites-8000", "bw", "tool_cpu_ms")
         w8 = r.one("3", "sites-8000", "bw", "wall_ms")
         out.append(
@@ -629,9 +640,13 @@ def reading_rest(r, parts):
             "The price is paid in BPF time on the target's CPUs (BPF CPU column). Drops begin "
             "with distinct sites, not with rate: a user stack whose bucket in the kernel's "
             "stack map (`BPF_MAP_TYPE_STACK_TRACE`, 16,384 buckets) is taken goes to an "
-            f"overflow hash map instead ({f_num(d1000)} drops in {f_num(t1000)} waits at 1,000 "
-            f"stacks, {f_num(r.one('3', 'sites-16000', 'bw', 'drops'))} at 16,000); past "
-            "`--max-sites` (16,384) sites, waits are dropped and counted (`waits_full`). "
+            f"overflow hash map instead ({f_num(k1000.get('ustack', 0))} stacks lost in "
+            f"{f_num(t1000)} waits at 1,000 stacks, {f_num(k16000.get('ustack', 0))} at "
+            "16,000); past `--max-sites` (16,384) sites, waits are dropped and counted "
+            "(`waits_full`). `ends_unseen` is no loss: a wait whose end no tracepoint reported "
+            "is counted at its thread's next sleep, its duration bounded from above "
+            f"({f_num(unseen['rate-max'])} at the unpaced rate, {f_num(unseen['sites-1000'])} "
+            f"at 1,000 stacks, {f_num(unseen['sites-16000'])} at 16,000, all counted). "
             "Userspace pays for new sites: "
             f"{f_num(cpu8 / w8 * 100 if cpu8 is not None and w8 else None, '{:.0f}')}% of a CPU "
             "while 8,000 stacks keep appearing (unwinding and symbolizing each new one).")
