@@ -249,12 +249,8 @@ int BPF_KPROBE(go_park)
 static __always_inline struct bw_go_wait_stats *site_stats(const struct bw_go_site_key *key)
 {
 	static const struct bw_go_wait_stats zero = {};
-	struct bw_go_wait_stats *st = bpf_map_lookup_elem(&go_waits, key);
+	struct bw_go_wait_stats *st = lookup_or_init(&go_waits, key, &zero);
 
-	if (st)
-		return st;
-	bpf_map_update_elem(&go_waits, key, &zero, BPF_NOEXIST);
-	st = bpf_map_lookup_elem(&go_waits, key);
 	if (!st)
 		count(BW_GO_WAITS_FULL);
 	return st;

@@ -113,10 +113,15 @@ struct {
 /* Everything dropped, by kind; userspace reports it in every output. */
 __u64 drops[BW_DROP_KINDS] = {};
 
-static __always_inline void count_drop(int kind)
+static __always_inline void count_drops(int kind, __u64 n)
 {
 	if (kind >= 0 && kind < BW_DROP_KINDS)
-		__sync_fetch_and_add(&drops[kind], 1);
+		__sync_fetch_and_add(&drops[kind], n);
+}
+
+static __always_inline void count_drop(int kind)
+{
+	count_drops(kind, 1);
 }
 
 static __always_inline bool is_target(__u32 tgid)
@@ -224,12 +229,8 @@ static __always_inline bool site_has_kstack(const struct bw_sleeper *s)
 static __always_inline struct bw_wait_stats *site_stats(const struct bw_wait_key *key)
 {
 	static const struct bw_wait_stats zero = { .kstack_id = -1 };
-	struct bw_wait_stats *stats = bpf_map_lookup_elem(&waits, key);
+	struct bw_wait_stats *stats = lookup_or_init(&waits, key, &zero);
 
-	if (stats)
-		return stats;
-	bpf_map_update_elem(&waits, key, &zero, BPF_NOEXIST);
-	stats = bpf_map_lookup_elem(&waits, key);
 	if (!stats)
 		count_drop(BW_DROP_WAITS_FULL);
 	return stats;
@@ -280,18 +281,18 @@ static __always_inline void fold_wait(const struct bw_sleeper *s, __u64 dur,
 static __always_inline void check_unseen(struct bw_sleeper *s, struct task_struct *prev, __u64 now,
 					 __u64 nvcsw)
 {
-	__u64 start = s->start_ns, ran;
+	/* taken like end_wait does: a late wakeup on another CPU may try at once */
+	__u64 start = s->start_ns ? __sync_lock_test_and_set(&s->start_ns, 0) : 0, ran;
 
 	if (start) {
 		ran = BPF_CORE_READ(prev, se.sum_exec_runtime) -
 		      BPF_CORE_READ(prev, se.prev_sum_exec_runtime);
-		s->start_ns = 0;
 		fold_wait(s, now - start > ran ? now - start - ran : 0, NULL);
 		count_drop(BW_DROP_ENDS_UNSEEN);
 	}
 	/* this switch is counted already: one more than the last one seen is none missed */
 	if (s->nvcsw && nvcsw > s->nvcsw + 1)
-		__sync_fetch_and_add(&drops[BW_DROP_SLEEPS_UNSEEN], nvcsw - s->nvcsw - 1);
+		count_drops(BW_DROP_SLEEPS_UNSEEN, nvcsw - s->nvcsw - 1);
 	s->nvcsw = nvcsw;
 }
 
