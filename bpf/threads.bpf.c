@@ -334,14 +334,9 @@ static __always_inline void record_sleep(void *ctx, struct task_struct *prev,
 			count_drop(BW_DROP_KSTACK);
 	}
 	if (was) {
-		was->futex_addr = s.futex_addr;
-		was->tgid = s.tgid;
-		was->ustack_id = s.ustack_id;
-		was->kstack_id = s.kstack_id;
-		was->syscall_nr = s.syscall_nr;
-		was->futex_cmd = s.futex_cmd;
-		was->state = s.state;
-		was->start_ns = now; /* last: an ender reads the rest after claiming it */
+		/* start_ns last: an ender reads the rest after claiming it */
+		__builtin_memcpy(was, &s, sizeof(s));
+		was->start_ns = now;
 		return;
 	}
 	s.start_ns = now;

@@ -228,9 +228,6 @@ int bw_threads__add_completed(struct bw_threads *t, struct bw_agg *agg,
 
 	if ((pid_t)d->key.tgid != t->pid)
 		return -EINVAL;
-	/* the Go runtime's own sleeps, hidden: the kernel took no stack for them */
-	if (d->key.ustack_id == BW_USTACK_GO_RUNTIME)
-		return 0;
 	c.kind = bw_wait_classify(d->key.syscall_nr, d->key.futex_cmd, reason, sizeof(reason));
 	ls = d->key.ustack_id >= 0 ? bw_u64map__get(&t->learned, (uint64_t)d->key.ustack_id + 1)
 				   : NULL;

@@ -41,8 +41,8 @@ struct bw_wait_stats {
  * The Go runtime's own code in a Go target, as mapped: a sleep whose
  * syscall returns there is the runtime's (an idle M in futex, the netpoller
  * in epoll_wait, a goroutine in a raw syscall that the goroutine view shows
- * anyway). Its stack is not captured: two stack walks would cost more than
- * everything else a sleep costs, for a wait the thread view hides.
+ * anyway). Such a sleep is not recorded at all: the thread view hides it,
+ * and its two stack walks would cost more than everything else a sleep costs.
  */
 struct bw_go_text {
 	__u64 lo;
@@ -55,9 +55,6 @@ struct bw_go_text {
  * (the low bits: a hash of its frames).
  */
 #define BW_USTACK_OVERFLOW (1 << 30)
-
-/* ustack_id of a sleep inside bw_go_text: no stack taken, on purpose */
-#define BW_USTACK_GO_RUNTIME (-2)
 
 /*
  * A thread of a target that has slept since attach, keyed by tid; off CPU
